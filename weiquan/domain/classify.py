@@ -1,0 +1,817 @@
+"""Explainable complaint classifier: which of the seed's six problem types a consumer's text describes.
+
+No model: a lexicon of weighted phrases and patterns (data/classifier.yaml) is matched on normalised text
+(NFKC, lower case, traditional -> simplified). Every point a type scores comes from a phrase found in the text,
+and that phrase is returned as a signal. A phrase that is negated ("没有显示已被使用") or only feared
+("会不会跑路", "不会跑路了吧") does not count. Text whose best type has too little evidence, or that is mostly about
+things outside the taxonomy (auto-renewal, ticket refunds, physical goods), is ``"other"``.
+
+Besides the type, ``classify`` reports the 售后推诿 aspect and extracts the amount paid, the order number, dates,
+the platform's name and domain and the means of payment.
+
+    >>> from weiquan.domain.classify import classify
+    >>> classify("在XX卡盟买的激活码提示已被使用").type
+    'invalid_code'
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import json
+import re
+import unicodedata
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import cn2an
+
+from weiquan.domain.datafiles import load
+from weiquan.domain.taxonomy import OTHER, OTHER_LABEL, TYPE_IDS, TYPES
+
+__all__ = ["Candidate", "Classification", "Extracted", "classify", "classify_batch"]
+
+PAYMENT_METHODS = ("alipay", "wechat_pay", "bank_card", "other")
+
+# characters that end a clause: context checks never look across them
+_CLAUSE_END = frozenset("，。！？；,.!?;\n\r\t、…~～ ：:")
+_SENTENCE_END = frozenset("。！？!?；;\n\r")
+
+
+# --------------------------------------------------------------------------------------------------------------
+# results
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    """One problem type the text has evidence for: its score (0..1) and the exact phrases that produced it."""
+
+    type: str
+    score: float
+    signals: list[str]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"type": self.type, "score": self.score, "signals": list(self.signals)}
+
+
+@dataclass(frozen=True, slots=True)
+class Extracted:
+    """Facts found in the text. ``dates`` are ISO strings in order of appearance."""
+
+    amount: float | None = None
+    order_no: str | None = None
+    dates: list[str] = field(default_factory=list)
+    platform: str | None = None
+    platform_domain: str | None = None
+    payment_method: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "amount": self.amount,
+            "order_no": self.order_no,
+            "dates": list(self.dates),
+            "platform": self.platform,
+            "payment_method": self.payment_method,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Classification:
+    type: str
+    category: str | None
+    label: str
+    candidates: list[Candidate]
+    cs_runaround: bool
+    cs_signals: list[str]
+    extracted: Extracted
+    # evidence that the text is about something outside the taxonomy (not a candidate; explains an "other")
+    other_signals: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "type": self.type,
+            "category": self.category,
+            "label": self.label,
+            "candidates": [c.to_dict() for c in self.candidates],
+            "cs_runaround": self.cs_runaround,
+            "cs_signals": list(self.cs_signals),
+            "extracted": self.extracted.to_dict(),
+            "platform_domain": self.extracted.platform_domain,
+        }
+
+
+# --------------------------------------------------------------------------------------------------------------
+# the compiled lexicon
+
+
+@dataclass(frozen=True, slots=True)
+class _Signal:
+    pattern: re.Pattern[str]
+    weight: float
+    has_hit: bool
+    not_after: re.Pattern[str] | None
+    not_before: re.Pattern[str] | None
+
+
+@dataclass(frozen=True, slots=True)
+class _Group:
+    signals: tuple[_Signal, ...]
+    speculation: bool
+
+
+@dataclass(frozen=True, slots=True)
+class _Lexicon:
+    threshold: float
+    score_scale: float
+    other_margin: float
+    repeat_bonus: float
+    tie_order: dict[str, int]
+    t2s: dict[int, int]
+    types: dict[str, _Group]
+    other: _Group
+    cs: _Group
+    cs_threshold: float
+    neg_cue: re.Pattern[str]
+    rhetorical_cue: re.Pattern[str]
+    rhetorical_suffix: re.Pattern[str]
+    spec_strong: re.Pattern[str]
+    spec_weak: re.Pattern[str]
+    spec_question: re.Pattern[str]
+    hedge: re.Pattern[str]
+    hedge_factor: float
+
+
+_MACRO = re.compile(r"\{([A-Z]+)\}")
+
+
+def _expand(pattern: str, macros: dict[str, str]) -> str:
+    for _ in range(3):  # macros may use macros
+        pattern = _MACRO.sub(lambda m: macros.get(m.group(1), m.group(0)), pattern)
+    return pattern
+
+
+def _compile_group(raw: dict[str, Any], macros: dict[str, str], speculation: bool) -> _Group:
+    signals = []
+    for entry in raw["signals"]:
+        pat = re.compile(_expand(str(entry["p"]), macros))
+        na = entry.get("not_after")
+        nb = entry.get("not_before")
+        signals.append(
+            _Signal(
+                pattern=pat,
+                weight=float(entry["w"]),
+                has_hit="hit" in pat.groupindex,
+                not_after=re.compile(_expand(str(na), macros)) if na else None,
+                not_before=re.compile(_expand(str(nb), macros)) if nb else None,
+            )
+        )
+    return _Group(signals=tuple(signals), speculation=speculation)
+
+
+@functools.cache
+def _lexicon() -> _Lexicon:
+    raw = load("classifier")
+    macros = {k: str(v) for k, v in raw["macros"].items()}
+    # expand macros inside macros once more so that {G} inside {CODE} etc. works
+    macros = {k: _expand(v, macros) for k, v in macros.items()}
+    pairs = "".join(str(raw["traditional"]).split())
+    if len(pairs) % 2:
+        raise ValueError("classifier.yaml: traditional 表必须是成对的字符")
+    t2s = {ord(pairs[i]): ord(pairs[i + 1]) for i in range(0, len(pairs), 2) if pairs[i] != pairs[i + 1]}
+    types = {
+        tid: _compile_group(raw["types"][tid], macros, bool(raw["types"][tid].get("speculation", False)))
+        for tid in TYPE_IDS
+    }
+    neg = raw["negation"]
+    spec = raw["speculation"]
+    return _Lexicon(
+        threshold=float(raw["threshold"]),
+        score_scale=float(raw["score_scale"]),
+        other_margin=float(raw["other_margin"]),
+        repeat_bonus=float(raw.get("repeat_bonus", 0.0)),
+        tie_order={tid: i for i, tid in enumerate(raw.get("tie_order") or TYPE_IDS)},
+        t2s=t2s,
+        types=types,
+        other=_compile_group(raw["other"], macros, False),
+        cs=_compile_group(raw["cs_runaround"], macros, False),
+        cs_threshold=float(raw["cs_runaround"]["threshold"]),
+        neg_cue=re.compile(str(neg["pattern"])),
+        rhetorical_cue=re.compile(f"(?:{neg['rhetorical_cues']})"),
+        rhetorical_suffix=re.compile(f"(?:{neg['rhetorical_suffix']})"),
+        spec_strong=re.compile(
+            f"(?:{spec['strong']})" + r"[^，。！？,.!?；;]{0," + str(int(spec["strong_gap"])) + "}$"
+        ),
+        spec_weak=re.compile(
+            f"(?:{spec['weak']})" + r"[^，。！？,.!?；;]{0," + str(int(spec["weak_gap"])) + "}$"
+        ),
+        spec_question=re.compile(str(spec["question_suffix"])),
+        hedge=re.compile(
+            f"(?:{spec['hedge']})" + r"[^，。！？,.!?；;]{0," + str(int(spec["hedge_gap"])) + "}$"
+        ),
+        hedge_factor=float(spec["hedge_factor"]),
+    )
+
+
+# --------------------------------------------------------------------------------------------------------------
+# normalisation: the normalised text plus, for every normalised character, the index of its source character
+
+
+def _normalize(text: str, lex: _Lexicon) -> tuple[str, list[int] | None]:
+    """NFKC + lower case + traditional->simplified. The index map is None when lengths are unchanged (1:1)."""
+    norm = unicodedata.normalize("NFKC", text).lower()
+    if len(norm) == len(text):
+        return norm.translate(lex.t2s), None
+    pieces: list[str] = []
+    index: list[int] = []
+    for i, ch in enumerate(text):
+        piece = unicodedata.normalize("NFKC", ch).lower()
+        pieces.append(piece)
+        index.extend([i] * len(piece))
+    return "".join(pieces).translate(lex.t2s), index
+
+
+class _Text:
+    """Normalised text with helpers to map spans back to the original and to find clause boundaries."""
+
+    __slots__ = ("original", "norm", "_index")
+
+    def __init__(self, original: str, lex: _Lexicon) -> None:
+        self.original = original
+        self.norm, self._index = _normalize(original, lex)
+
+    def source(self, start: int, end: int) -> str:
+        if self._index is None:
+            return self.original[start:end]
+        if start >= len(self._index):
+            return ""
+        s = self._index[start]
+        e = self._index[end - 1] + 1 if end > start else s
+        return self.original[s:e]
+
+    def clause_before(self, pos: int, limit: int) -> str:
+        start = pos
+        norm = self.norm
+        while start > 0 and pos - start < limit and norm[start - 1] not in _CLAUSE_END:
+            start -= 1
+        return norm[start:pos]
+
+    def clause_after(self, pos: int, limit: int) -> str:
+        end = pos
+        norm = self.norm
+        n = len(norm)
+        while end < n and end - pos < limit and norm[end] not in _CLAUSE_END:
+            end += 1
+        return norm[pos:end]
+
+    def sentence_after(self, pos: int, limit: int) -> str:
+        end = pos
+        norm = self.norm
+        n = len(norm)
+        while end < n and end - pos < limit and norm[end] not in _SENTENCE_END:
+            end += 1
+        return norm[pos:end]
+
+
+# --------------------------------------------------------------------------------------------------------------
+# matching
+
+
+def _context_factor(t: _Text, start: int, end: int, lex: _Lexicon, speculation: bool) -> float:
+    """1.0 if the phrase at [start, end) is asserted; 0 if negated or hypothetical; hedge_factor if only suspected."""
+    before = t.clause_before(start, 12)
+    if before:
+        m = lex.neg_cue.search(before)
+        if m is not None:
+            cue = m.group(0)
+            rhetorical = lex.rhetorical_cue.match(cue) is not None and (
+                lex.rhetorical_suffix.search(t.sentence_after(end, 16)) is not None
+            )
+            if not rhetorical:
+                return 0.0
+    if not speculation:
+        return 1.0
+    if before and (lex.spec_strong.search(before) or lex.spec_weak.search(before)):
+        return 0.0
+    if lex.spec_question.match(t.norm[end : end + 4]):
+        return 0.0
+    if before and lex.hedge.search(before):
+        return lex.hedge_factor
+    return 1.0
+
+
+@dataclass(slots=True)
+class _Hit:
+    start: int
+    end: int
+    weight: float
+    phrase: str
+    repeats: int
+
+
+def _match_group(t: _Text, group: _Group, lex: _Lexicon) -> list[_Hit]:
+    """Every signal of the group that occurs (asserted) in the text, overlaps resolved in favour of the heavier."""
+    per_signal: list[list[tuple[int, int, float]]] = []
+    norm = t.norm
+    for sig in group.signals:
+        occurrences: list[tuple[int, int, float]] = []
+        for m in sig.pattern.finditer(norm):
+            hs, he = m.span("hit") if sig.has_hit and m.start("hit") >= 0 else m.span()
+            if sig.not_after is not None and sig.not_after.search(norm, max(0, hs - 12), hs):
+                continue
+            if sig.not_before is not None and sig.not_before.match(norm[he : he + 6]):
+                continue
+            factor = _context_factor(t, hs, he, lex, group.speculation)
+            if factor > 0:
+                occurrences.append((m.start(), m.end(), sig.weight * factor))
+        if occurrences:
+            per_signal.append(occurrences)
+    # resolve overlaps: heavier phrases first; a lighter signal counts at its first occurrence that overlaps
+    # nothing already kept (so "拉黑" inside "收款不发货还拉黑" still counts where it appears again on its own)
+    per_signal.sort(key=lambda occ: (-max(w for _, _, w in occ), occ[0][0]))
+    kept: list[_Hit] = []
+    for occ in per_signal:
+        free = [o for o in occ if not any(o[0] < k.end and k.start < o[1] for k in kept)]
+        if not free:
+            continue
+        start, end, weight = max(free, key=lambda o: (o[2], -o[0]))
+        kept.append(_Hit(start, end, weight, t.source(start, end), len(free) - 1))
+    kept.sort(key=lambda h: h.start)
+    return kept
+
+
+def _raw_score(hits: list[_Hit], lex: _Lexicon) -> float:
+    return sum(h.weight + lex.repeat_bonus * min(h.repeats, 2) for h in hits)
+
+
+def _unique(phrases: Iterable[str]) -> list[str]:
+    seen: dict[str, None] = {}
+    for p in phrases:
+        if p and p not in seen:
+            seen[p] = None
+    return list(seen)
+
+
+# --------------------------------------------------------------------------------------------------------------
+# extraction
+
+
+@functools.cache
+def _extraction_rules() -> dict[str, Any]:
+    raw = load("classifier")["extraction"]
+    amount = raw["amount"]
+    pay = raw["payment"]
+    plat = raw["platform"]
+    dom = raw["domain"]
+    suffixes = [str(s) for s in plat["suffixes"]]
+    suffix_alt = "|".join(re.escape(s) for s in sorted(suffixes, key=len, reverse=True))
+    return {
+        "paid": re.compile(f"(?:{amount['paid_context']})"),
+        "not_paid": re.compile(f"(?:{amount['not_paid_context']})"),
+        "pay_strong": [(m, re.compile(str(p))) for m, p in pay["strong"].items()],
+        "pay_weak": [(m, re.compile(str(p))) for m, p in pay["weak"].items()],
+        "pay_verbs": re.compile(str(pay["verbs"])),
+        "pay_neg": re.compile(f"(?:{pay['negation']})[^，。！？,.!?]{{0,2}}$"),
+        "suffix_rank": {s: i for i, s in enumerate(suffixes)},
+        "suffix_re": re.compile(suffix_alt),
+        "cut": re.compile(f".*(?:{plat['cut']})"),
+        "generic": frozenset(str(g) for g in plat["generic"]),
+        "known": re.compile("|".join(re.escape(str(k)) for k in plat["known"])),
+        "domain": re.compile(
+            r"(?<![@a-z0-9.\-])(?:https?://)?((?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+(?:"
+            + str(dom["tlds"])
+            + r"))(?![a-z0-9-])"
+        ),
+        "domain_ignore": tuple(str(d) for d in dom["ignore"]),
+    }
+
+
+_NUM = r"\d+(?:,\d{3})*(?:\.\d+)?"
+_CN_NUM = "零〇一二两三四五六七八九十百千万壹贰叁肆伍陆柒捌玖拾佰仟"
+_AMOUNT_PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
+    (re.compile(r"(?:¥|\$|rmb|人民币|cny)\s*(" + _NUM + r")(\s*万)?"), "digits"),
+    (
+        re.compile(r"(?<![\d.])(" + _NUM + r")\s*(万)?\s*(?:多|余)?\s*(?:元|块钱|块|圆|rmb|人民币|cny)"),
+        "digits",
+    ),
+    (re.compile("([" + _CN_NUM + "]+)(?:多)?(?:元|块钱|块|圆)"), "chinese"),
+    (
+        re.compile(
+            r"(?:充值|充了|付了|付款|支付|实付|金额|价格|售价|花了|转账|转了|共计|总计|合计|一共|总共|价值|扣款|扣了|扣费|已扣|花费|续费)"
+            r"\s*(?:了)?\s*(?:金额)?\s*[:：]?\s*("
+            + _NUM
+            + r")(?![\d.]*\s*(?:天|个|张|次|小时|分钟|%|g|月|年|号|日|人|位|片|包|箱|件|台|部|期|倍|折|多个|w|k))"
+        ),
+        "digits_ctx",
+    ),
+    # "9.9开通会员", "39.9买的": a price with cents right before the buying verb
+    (re.compile(r"(?<![\d.])(\d+\.\d{1,2})(?=开通|购买|充值|买|开了|办理|办了)"), "digits_ctx"),
+)
+# after a bare 块 only these may follow for it to be money ("3块就过敏" is three pieces)
+_BARE_KUAI_FOLLOW = frozenset("钱的买充付了吧啊呢多左人，。！？,.!?；;、 )）\n")
+
+
+def _cn_to_number(s: str) -> float | None:
+    s = s.replace("多", "")
+    if not s:
+        return None
+    try:
+        value = cn2an.cn2an(s, "smart")
+    except (ValueError, KeyError, TypeError, IndexError):
+        return None
+    return float(value)
+
+
+def _extract_amount(t: _Text) -> float | None:
+    rules = _extraction_rules()
+    norm = t.norm
+    best: tuple[float, int, float] | None = None  # (score, -position, value)
+    seen_spans: list[tuple[int, int]] = []
+    for pattern, kind in _AMOUNT_PATTERNS:
+        for m in pattern.finditer(norm):
+            s, e = m.span(1)
+            if any(s < pe and ps < e for ps, pe in seen_spans):
+                continue
+            raw = m.group(1)
+            if kind == "chinese":
+                unit = norm[m.end(1) : m.end()]
+                # "一块去" / "两块屏幕" are not money: a bare 块 needs a unit numeral (十百千万)
+                if unit.endswith("块") and not any(c in raw for c in "十百千万拾佰仟"):
+                    continue
+                if raw in ("一", "两") and unit != "块钱" and not unit.endswith("元"):
+                    continue
+                value = _cn_to_number(raw)
+            else:
+                try:
+                    value = float(raw.replace(",", ""))
+                except ValueError:
+                    value = None
+                if (
+                    value is not None
+                    and m.lastindex
+                    and m.lastindex >= 2
+                    and m.group(2)
+                    and "万" in m.group(2)
+                ):
+                    value *= 10000
+            if value is None or value <= 0 or value > 10_000_000:
+                continue
+            if kind == "digits" and norm[m.end() - 1 : m.end()] == "块":
+                follower = norm[m.end() : m.end() + 1]
+                if follower and follower not in _BARE_KUAI_FOLLOW:
+                    continue
+            seen_spans.append((s, e))
+            before = norm[max(0, m.start() - 8) : m.start()]
+            after = norm[m.end() : m.end() + 4]
+            score = 0.0
+            if kind == "digits_ctx" or rules["paid"].search(before):
+                score += 2
+            if rules["not_paid"].search(before) or rules["not_paid"].search(after):
+                score -= 3
+            key = (score, -s, value)
+            if best is None or key[:2] > best[:2]:
+                best = key
+    # only a compensation demand, a fee or a coupon value was found: that is not the amount paid
+    return None if best is None or best[0] < 0 else best[2]
+
+
+_ORDER_KEY = re.compile(
+    r"(订单号码?|订单编号|订单id|交易单号|交易号|交易编号|商户单号|商户订单号|流水号|支付单号|订单|单号)"
+    r"\s*(?:是|为|:|：|#|no\.?|\s)*([a-z0-9][a-z0-9\-_*]{5,39})"
+)
+_LONG_DIGITS = re.compile(r"(?<![\d*a-z])\d{12,30}(?![\d*])")
+_ORDER_CONTEXT = re.compile(r"订单|单号|交易|流水|编号|tb|order")
+_NOT_ORDER_KEY = re.compile(r"(?:快递|物流|运|退货)$")
+
+
+def _nfkc(s: str) -> str:
+    """Full-width letters and digits as ASCII, case kept (order numbers and names are reported this way)."""
+    return unicodedata.normalize("NFKC", s)
+
+
+def _extract_order_no(t: _Text) -> str | None:
+    norm = t.norm
+    best: tuple[int, int, str] | None = None
+    for m in _ORDER_KEY.finditer(norm):
+        key = m.group(1)
+        value = m.group(2)
+        if sum(c.isdigit() for c in value) < 4:
+            continue
+        rank = 0 if key.startswith("订单") else 1
+        if key == "单号" and _NOT_ORDER_KEY.search(norm[max(0, m.start() - 2) : m.start()]):
+            rank = 2
+        cand = (rank, m.start(2), _nfkc(t.source(m.start(2), m.end(2))))
+        if best is None or cand[:2] < best[:2]:
+            best = cand
+    if best is not None:
+        return best[2]
+    for m in _LONG_DIGITS.finditer(norm):
+        around = norm[max(0, m.start() - 20) : m.start()] + norm[m.end() : m.end() + 8]
+        if _ORDER_CONTEXT.search(around) and not re.search(
+            r"(?:卡号|银行卡|身份证|手机号)[^，。]{0,6}$", norm[: m.start()]
+        ):
+            return _nfkc(t.source(m.start(), m.end()))
+    return None
+
+
+_CN_DIGIT = {
+    "一": 1,
+    "二": 2,
+    "两": 2,
+    "三": 3,
+    "四": 4,
+    "五": 5,
+    "六": 6,
+    "七": 7,
+    "八": 8,
+    "九": 9,
+    "十": 10,
+}
+_WEEKDAY = {"一": 0, "二": 1, "三": 2, "四": 3, "五": 4, "六": 5, "日": 6, "天": 6, "末": 5}
+
+_DATE_FULL = re.compile(r"(?<!\d)((?:19|20)\d{2})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})(?!\d)")
+_DATE_YY = re.compile(r"(?<![\d.])(\d{2})年(\d{1,2})月(\d{1,2})(?!\d)")
+_DATE_MD = re.compile(r"(?<![\d./\-年])(\d{1,2})月(\d{1,2})\s*[日号]?")
+_DATE_MD_DASH = re.compile(r"(?<![\d./\-])(\d{1,2})-(\d{1,2})\s*[日号]")
+_DATE_MD_DOT = re.compile(
+    r"(?<![\d./¥$\-])(\d{1,2})\.(\d{1,2})(?:\s*[日号]|(?=那天|当天|晚上|早上|上午|下午|中午|凌晨|晚|早|我|在|购买|下单|买))"
+)
+_DATE_MD_DOT_PREP = re.compile(
+    r"(?:于|在|从|到|至|是)(\d{1,2})\.(\d{1,2})(?![\d.]*\s*(?:元|块|%|折|倍|g|kg|磅|斤|米|版|个))(?!\d)"
+)
+_DATE_CN = re.compile(r"([一二三四五六七八九十]{1,3})月([一二三四五六七八九十]{1,3})[日号]")
+_REL_DAY = re.compile(r"大前天|前天|昨天|昨日|今天|今日|当天")
+_REL_WEEK = re.compile(r"(上上|上|这|本)(?:个)?(?:周|星期|礼拜)([一二三四五六日天])")
+_REL_AGO = re.compile(r"(\d{1,3}|[一二两三四五六七八九十]{1,3})天(?:前|之前)")
+_REL_MONTH = re.compile(r"上(?:个)?月(\d{1,2})[日号]")
+
+
+def _cn_small(s: str) -> int | None:
+    if s.isdigit():
+        return int(s)
+    if s == "十":
+        return 10
+    if s.startswith("十") and len(s) == 2:
+        return 10 + _CN_DIGIT.get(s[1], 0)
+    if len(s) == 2 and s.endswith("十"):
+        return _CN_DIGIT.get(s[0], 0) * 10
+    if len(s) == 3 and s[1] == "十":
+        return _CN_DIGIT.get(s[0], 0) * 10 + _CN_DIGIT.get(s[2], 0)
+    if len(s) == 1:
+        return _CN_DIGIT.get(s)
+    return None
+
+
+def _safe_date(y: int, m: int, d: int) -> dt.date | None:
+    try:
+        return dt.date(y, m, d)
+    except ValueError:
+        return None
+
+
+def _extract_dates(t: _Text, today: dt.date | None) -> list[str]:
+    norm = t.norm
+    found: list[tuple[int, dt.date]] = []
+    taken: list[tuple[int, int]] = []
+
+    def add(pos: int, end: int, d: dt.date | None) -> None:
+        if d is None or any(pos < e and s < end for s, e in taken):
+            return
+        taken.append((pos, end))
+        found.append((pos, d))
+
+    years: list[int] = []
+    for m in _DATE_FULL.finditer(norm):
+        d = _safe_date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
+        add(m.start(), m.end(), d)
+        if d:
+            years.append(d.year)
+    for m in _DATE_YY.finditer(norm):
+        d = _safe_date(2000 + int(m.group(1)), int(m.group(2)), int(m.group(3)))
+        add(m.start(), m.end(), d)
+        if d:
+            years.append(d.year)
+
+    def year_for(month: int, day: int) -> int | None:
+        if years:
+            return years[0]
+        if today is not None:
+            d = _safe_date(today.year, month, day)
+            if d is not None and d > today + dt.timedelta(days=7):
+                return today.year - 1
+            return today.year
+        return None
+
+    partial: list[tuple[int, int, int, int]] = []
+    for pat in (_DATE_MD, _DATE_MD_DASH, _DATE_MD_DOT, _DATE_MD_DOT_PREP):
+        for m in pat.finditer(norm):
+            partial.append((m.start(), m.end(), int(m.group(1)), int(m.group(2))))
+    for m in _DATE_CN.finditer(norm):
+        mo, da = _cn_small(m.group(1)), _cn_small(m.group(2))
+        if mo and da:
+            partial.append((m.start(), m.end(), mo, da))
+    for s, e, mo, da in sorted(partial):
+        if not (1 <= mo <= 12 and 1 <= da <= 31):
+            continue
+        y = year_for(mo, da)
+        if y is not None:
+            add(s, e, _safe_date(y, mo, da))
+
+    if today is not None:
+        for m in _REL_DAY.finditer(norm):
+            offset = {"大前天": 3, "前天": 2, "昨天": 1, "昨日": 1}.get(m.group(0), 0)
+            if m.group(0) == "当天":
+                continue
+            add(m.start(), m.end(), today - dt.timedelta(days=offset))
+        for m in _REL_WEEK.finditer(norm):
+            monday = today - dt.timedelta(days=today.weekday())
+            weeks = {"上上": 2, "上": 1}.get(m.group(1), 0)
+            add(
+                m.start(),
+                m.end(),
+                monday - dt.timedelta(weeks=weeks) + dt.timedelta(days=_WEEKDAY[m.group(2)]),
+            )
+        for m in _REL_AGO.finditer(norm):
+            n = _cn_small(m.group(1))
+            if n is not None and n <= 366:
+                add(m.start(), m.end(), today - dt.timedelta(days=n))
+        for m in _REL_MONTH.finditer(norm):
+            first = today.replace(day=1) - dt.timedelta(days=1)
+            add(m.start(), m.end(), _safe_date(first.year, first.month, int(m.group(1))))
+    found.sort(key=lambda x: x[0])
+    return _unique(d.isoformat() for _, d in found)
+
+
+_NAME_RUN = re.compile(r"[\u4e00-\u9fffa-z0-9_\-·]*$")
+
+
+def _extract_platform(t: _Text) -> tuple[str | None, str | None]:
+    rules = _extraction_rules()
+    norm = t.norm
+    domain: str | None = None
+    for m in rules["domain"].finditer(norm):
+        host = m.group(1)
+        if any(host == ig or host.endswith("." + ig) for ig in rules["domain_ignore"]):
+            continue
+        domain = t.source(m.start(1), m.end(1)).lower()
+        break
+    best: tuple[int, int, str] | None = None
+    for m in rules["suffix_re"].finditer(norm):
+        suffix = m.group(0)
+        run = _NAME_RUN.search(norm, max(0, m.start() - 14), m.start())
+        prefix_start = run.start() if run else m.start()
+        cut = rules["cut"].match(norm, prefix_start, m.start())
+        name_start = cut.end() if cut else prefix_start
+        name = norm[name_start : m.start()]
+        if not name or name in rules["generic"] or name.isdigit():
+            continue
+        if suffix in ("平台", "店", "网站", "官网", "app", "小程序", "机场") and len(name) < 2:
+            continue
+        if re.fullmatch(r"[a-z0-9]", name):
+            continue
+        cand = (rules["suffix_rank"][suffix], name_start, _nfkc(t.source(name_start, m.end())))
+        if best is None or cand[:2] < best[:2]:
+            best = cand
+    platform = best[2] if best else None
+    if platform is None:
+        k = rules["known"].search(norm)
+        if k is not None:
+            platform = _nfkc(t.source(k.start(), k.end()))
+    if platform is None and domain is not None:
+        platform = domain
+    return platform, domain
+
+
+def _extract_payment(t: _Text) -> str | None:
+    rules = _extraction_rules()
+    norm = t.norm
+    best: tuple[float, int, str] | None = None
+    for strong, table in ((True, rules["pay_strong"]), (False, rules["pay_weak"])):
+        for method, pattern in table:
+            for m in pattern.finditer(norm):
+                if (
+                    not strong
+                    and m.group(0) in ("wx", "vx")
+                    and re.search(r"[a-z0-9]", norm[m.end() : m.end() + 1])
+                ):
+                    continue
+                around = norm[max(0, m.start() - 6) : m.start()] + "|" + norm[m.end() : m.end() + 6]
+                has_verb = (
+                    rules["pay_verbs"].search(around) is not None
+                    or "付" in m.group(0)
+                    or "转账" in m.group(0)
+                )
+                if not strong and not has_verb:
+                    continue
+                score = (1.0 if strong else 0.5) + (2.0 if has_verb else 0.0)
+                if rules["pay_neg"].search(norm[max(0, m.start() - 6) : m.start()]):
+                    score -= 3
+                cand = (score, -m.start(), method)
+                if best is None or cand[:2] > best[:2]:
+                    best = cand
+    if best is None or best[0] <= 0:
+        return None
+    return best[2]
+
+
+def _extract(t: _Text, today: dt.date | None) -> Extracted:
+    platform, domain = _extract_platform(t)
+    return Extracted(
+        amount=_extract_amount(t),
+        order_no=_extract_order_no(t),
+        dates=_extract_dates(t, today),
+        platform=platform,
+        platform_domain=domain,
+        payment_method=_extract_payment(t),
+    )
+
+
+# --------------------------------------------------------------------------------------------------------------
+# the public interface
+
+
+def classify(text: str, today: dt.date | None = None) -> Classification:
+    """Classify one complaint. ``today`` resolves 昨天/上周三/3天前 and year-less dates; None leaves them out."""
+    lex = _lexicon()
+    t = _Text(text or "", lex)
+    scored: list[tuple[float, int, str, list[_Hit]]] = []
+    for tid in TYPE_IDS:
+        hits = _match_group(t, lex.types[tid], lex)
+        if hits:
+            scored.append((_raw_score(hits, lex), lex.tie_order.get(tid, 99), tid, hits))
+    scored.sort(key=lambda x: (-x[0], x[1]))
+    candidates = [
+        Candidate(
+            type=tid, score=round(raw / (raw + lex.score_scale), 3), signals=_unique(h.phrase for h in hits)
+        )
+        for raw, _, tid, hits in scored
+    ]
+    other_hits = _match_group(t, lex.other, lex)
+    other_raw = _raw_score(other_hits, lex)
+    chosen = OTHER
+    if scored:
+        best_raw = scored[0][0]
+        if best_raw >= lex.threshold and not (other_raw > 0 and other_raw >= best_raw * lex.other_margin):
+            chosen = scored[0][2]
+    cs_hits = _match_group(t, lex.cs, lex)
+    cs_raw = _raw_score(cs_hits, lex)
+    if chosen == OTHER:
+        category, label = None, OTHER_LABEL
+    else:
+        ptype = TYPES[chosen]
+        category, label = ptype.category.id, ptype.label
+    return Classification(
+        type=chosen,
+        category=category,
+        label=label,
+        candidates=candidates,
+        cs_runaround=cs_raw >= lex.cs_threshold,
+        cs_signals=_unique(h.phrase for h in cs_hits),
+        extracted=_extract(t, today),
+        other_signals=_unique(h.phrase for h in other_hits),
+    )
+
+
+def _parse_today(value: Any) -> dt.date | None:
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str):
+        raise ValueError("today 必须是 YYYY-MM-DD 格式的字符串")
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise ValueError(f"today 不是合法日期（应为 YYYY-MM-DD）：{value}") from None
+
+
+def classify_batch(lines: Iterable[str], today: dt.date | None = None) -> Iterator[str]:
+    """Classify JSONL lines ``{"id", "text"}`` (optional ``title``, prepended as a complaint page shows it, and
+    ``today``). Yields one JSON line per input line: ``to_dict()`` plus ``id``; a bad line yields
+    ``{"id": ..., "error": "..."}`` and the batch goes on. Blank lines are skipped."""
+    for lineno, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        ident: Any = None
+        try:
+            try:
+                obj = json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise ValueError(f"第 {lineno} 行不是合法的 JSON：{exc.msg}（第 {exc.colno} 列）") from None
+            if not isinstance(obj, dict):
+                raise ValueError(
+                    f'第 {lineno} 行应是 JSON 对象（{{"id": ..., "text": ...}}），实际是 {type(obj).__name__}'
+                )
+            ident = obj.get("id")
+            text = obj.get("text")
+            if not isinstance(text, str):
+                raise ValueError(f"第 {lineno} 行缺少 text 字段或 text 不是字符串")
+            title = obj.get("title")
+            if isinstance(title, str) and title.strip():
+                text = f"{title.strip()}。{text}"
+            if not text.strip():
+                raise ValueError(f"第 {lineno} 行的 text 为空，无法分类")
+            line_today = _parse_today(obj.get("today")) if "today" in obj else today
+            result = classify(text, today=line_today).to_dict()
+            yield json.dumps({"id": ident, **result}, ensure_ascii=False)
+        except Exception as exc:  # noqa: BLE001 - one bad line must never stop the batch
+            message = str(exc) if isinstance(exc, ValueError) else f"第 {lineno} 行处理失败：{exc!r}"
+            yield json.dumps({"id": ident, "error": message}, ensure_ascii=False)

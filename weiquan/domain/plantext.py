@@ -1,0 +1,92 @@
+"""The plan as readable Chinese text (the CLI's default output)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from weiquan.domain.escalation import Plan
+
+MARKS = {"done": "✓", "now": "▶", "waiting": "…", "next": "○", "not_applicable": "–"}
+
+
+def render_plan_text(plan: Plan) -> str:
+    d: dict[str, Any] = plan.to_dict()
+    facts = plan.facts
+    out: list[str] = []
+    add = out.append
+    pr = d["problem"]
+    head = f"维权计划 · {facts.platform.display_name} · {facts.amount:.2f}元"
+    if facts.order_no:
+        head += f" · 订单 {facts.order_no}"
+    add(head)
+    add(f"计划日期：{d['today']}")
+    add("")
+    cat = f"（{pr['category_label']}）" if pr["category_label"] else ""
+    add(f"问题类型：{pr['label']}{cat}" + ("，由你的描述判断" if pr["source"] == "classified" else ""))
+    if pr["signals"]:
+        add(f"  判断依据：文字中的「{'」「'.join(pr['signals'])}」")
+    if pr["cs_runaround"]:
+        add("  另有：售后推诿")
+    if pr["must_prove"]:
+        add(f"  你需要证明：{'；'.join(f['label'] for f in d['evidence']['facts'])}")
+    if pr["demands"]:
+        add(f"  常见诉求：{'、'.join(pr['demands'])}")
+    add(f"  适用规则：{d['rule_version']['name']}（按 {d['rule_version']['applies_to']} 确定）")
+    add("")
+    na = d["next_action"]
+    add(f"▶ 下一步：{na['name'] or '结案'}")
+    add(f"  为什么：{na['reason']}")
+    add(f"  怎么做：{na['action']}")
+    if na["deadline"]:
+        add(f"  期限：{na['deadline']}")
+    if na["documents"]:
+        add(f"  文书：{'、'.join(na['documents'])}（weiquan docs 案件文件 --out 目录 生成）")
+    add("")
+    add("维权阶梯（先内后外、逐级升级）：")
+    for i, s in enumerate(d["steps"], 1):
+        add(f" {i:>2}. {MARKS[s['status']]} [{s['status_label']}] {s['name']}")
+        add(f"      {s['reason']}")
+        if s["status"] in ("now", "next") and s["action"]:
+            add(f"      做法：{s['action']}")
+        if s["deadline"]:
+            left = s["workdays_left"]
+            left_txt = f"，还剩{left}个工作日" if left is not None and left >= 0 else "，已过期"
+            add(f"      期限：{s['deadline_label']}：{s['deadline']}{left_txt}")
+            add(f"      计算：{s['deadline_detail']['explain']}")
+        if s["basis"]:
+            add(f"      依据：{'；'.join(b['text'] for b in s['basis'])}")
+        for w in s["warnings"]:
+            add(f"      ⚠ {w}")
+    add("")
+    ev = d["evidence"]
+    held = "、".join(f"{h['label']}" for h in ev["held"]) or "无"
+    add(f"证据链：已有 {held}")
+    for fact in ev["facts"]:
+        add(f"  {'✓' if fact['covered'] else '✗'} {fact['label']}")
+    if ev["missing"]:
+        add("  缺口：")
+        for g in ev["missing"]:
+            add(f"  - {g['label']}（{g['group']}）：{g['why']}")
+            add(f"    怎么取得：{g['how']}")
+    for n in ev["notes"]:
+        add(f"  · {n}")
+    add("")
+    add("期限一览：")
+    for t in d["deadlines"]:
+        add(f"  - {t['label']}：{t['date']}" + ("（暂按周末推算）" if t["provisional"] else ""))
+        add(f"    {t['explain']}")
+    add("")
+    calc = d["calculations"]
+    add("测算：")
+    add(f"  - 惩罚性赔偿：{calc['punitive_damages']['explanation']}")
+    add(f"  - 小额诉讼：{calc['small_claims']['explanation']}")
+    add(f"  - 诉讼费：{calc['court_fee']['explanation']}")
+    add(f"  - 金额大写：{calc['amount_in_words']}")
+    add("")
+    add("注意：")
+    for w in d["warnings"]:
+        if w["code"] != "not_legal_advice":
+            add(f"  ⚠ {w['message']}")
+    add("")
+    add(d["disclaimer"])
+    return "\n".join(out) + "\n"
