@@ -115,6 +115,54 @@ def cmd_workdays(args: argparse.Namespace) -> int:
     return 0
 
 
+def _django() -> None:
+    import os
+
+    import django
+
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "weiquan.settings")
+    django.setup()
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    _django()
+    from django.conf import settings
+    from django.core.management import call_command
+    from waitress import serve
+
+    from weiquan.wsgi import application
+
+    call_command("migrate", interactive=False, verbosity=0)
+    print(f"weiquan 已启动：http://{args.host}:{args.port}/  （数据目录：{settings.DATA_DIR}；按 Ctrl+C 停止）", flush=True)
+    serve(application, host=args.host, port=args.port, threads=args.threads, ident="weiquan")
+    return 0
+
+
+def cmd_manage(args: argparse.Namespace) -> int:
+    _django()
+    from django.core.management import execute_from_command_line
+
+    execute_from_command_line(["weiquan manage", *args.rest])
+    return 0
+
+
+def cmd_remind(args: argparse.Namespace) -> int:
+    _django()
+    from django.core.management import call_command
+
+    call_command("migrate", interactive=False, verbosity=0)
+    call_command("remind", loop=args.loop, interval=args.interval)
+    return 0
+
+
+def cmd_verify(args: argparse.Namespace) -> int:
+    from weiquan.evidence.verify import verify_bundle
+
+    report = verify_bundle(Path(args.bundle))
+    sys.stdout.write(report.text())
+    return 0 if report.ok else 1
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="weiquan", description="卡盟维权助手：分类、证据、逐级升级计划、期限与投诉文书")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -148,6 +196,25 @@ def build_parser() -> argparse.ArgumentParser:
     w.add_argument("--calendar-days", action="store_true", help="按自然日计算，末日遇休息日顺延")
     w.add_argument("--json", action="store_true")
     w.set_defaults(func=cmd_workdays)
+
+    p = sub.add_parser("serve", help="启动网页应用（默认 http://127.0.0.1:8000）")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8000)
+    p.add_argument("--threads", type=int, default=8)
+    p.set_defaults(func=cmd_serve)
+
+    p = sub.add_parser("remind", help="发送到期的期限提醒（--loop 持续运行）")
+    p.add_argument("--loop", action="store_true", help="持续运行，每隔 --interval 秒检查一次")
+    p.add_argument("--interval", type=int, default=60)
+    p.set_defaults(func=cmd_remind)
+
+    p = sub.add_parser("verify", help="离线校验证据包（ZIP）：文件哈希与案件日志链")
+    p.add_argument("bundle", help="证据包 ZIP 文件")
+    p.set_defaults(func=cmd_verify)
+
+    p = sub.add_parser("manage", help="Django 管理命令（如 createsuperuser）")
+    p.add_argument("rest", nargs=argparse.REMAINDER)
+    p.set_defaults(func=cmd_manage)
     return parser
 
 

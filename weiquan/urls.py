@@ -1,0 +1,11 @@
+from django.contrib import admin
+from django.urls import include, path
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("accounts/", include("weiquan.accounts.urls")),
+    path("api/", include("weiquan.api.urls")),
+    path("", include("weiquan.evidence.urls")),
+    path("", include("weiquan.cases.urls")),
+    path("", include("weiquan.web.urls")),
+]
