@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from weiquan.domain.documents import DOCUMENT_KINDS
 from weiquan.domain.escalation import Plan
 
 MARKS = {"done": "✓", "now": "▶", "waiting": "…", "next": "○", "not_applicable": "–"}
@@ -40,7 +41,8 @@ def render_plan_text(plan: Plan) -> str:
     if na["deadline"]:
         add(f"  期限：{na['deadline']}")
     if na["documents"]:
-        add(f"  文书：{'、'.join(na['documents'])}（weiquan docs 案件文件 --out 目录 生成）")
+        titles = "、".join(f"《{DOCUMENT_KINDS[k].title}》" for k in na["documents"])
+        add(f"  文书：{titles}（用 weiquan docs 案件文件 --out 目录 生成）")
     add("")
     add("维权阶梯（先内后外、逐级升级）：")
     for i, s in enumerate(d["steps"], 1):
