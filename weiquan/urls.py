@@ -7,5 +7,6 @@ urlpatterns = [
     path("api/", include("weiquan.api.urls")),
     path("", include("weiquan.evidence.urls")),
     path("", include("weiquan.cases.urls")),
+    path("", include("weiquan.cases.ics_urls")),
     path("", include("weiquan.web.urls")),
 ]

@@ -254,8 +254,11 @@ class Case(models.Model):
     # --- reminders ------------------------------------------------------------------------------------------------
 
     def reminder_state(self, now: dt.datetime) -> tuple[list[domain_reminders.Reminder], set[str]]:
-        reminders = domain_reminders.reminders_for(self.plan(now.astimezone(CHINA_TZ).date()))
-        sent = set(self.reminders_sent.values_list("key", flat=True))
+        # The worker's view (today's plan merged with the plan as of the stored reminder time), so an overdue
+        # reminder of a deadline that has since left the plan is not lost when the case changes.
+        from weiquan.cases.reminders import reminder_state
+
+        reminders, sent, _ = reminder_state(self, now)
         return reminders, sent
 
     def refresh_reminder(self, now: dt.datetime | None = None) -> None:
