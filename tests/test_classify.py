@@ -73,6 +73,99 @@ def test_it_reads_traditional_characters() -> None:
     assert kind("跑路了！網站打不開，客服聯繫不上") == "fraud_runaway"
 
 
+# --- phrasing families: the general shape of each problem, not one sentence ------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # time that has passed + still nothing, order states that persist, stuck orders
+        ("拼单买的b站大会员，说开团后24小时内充值，三天了没充", "delayed_delivery"),
+        ("原神648代充，显示充值中，到现在24h了都没动静", "delayed_delivery"),
+        ("一天了还在充值中，这什么平台", "delayed_delivery"),
+        ("卖家一直拖着不换绑，钱早付了", "delayed_delivery"),
+        ("订单显示已完成，但是我的账户里没有收到任何东西", "delayed_delivery"),
+        # it was on sale when I paid, then it was gone / already sold / swap for something else
+        ("下单的时候有货，付完钱商品就下架了，订单也不发货", "fake_stock"),
+        ("买的号详情写着在售，付款后卖家说这个号早就卖出去了，页面忘了下架", "fake_stock"),
+        ("付款后说货源没了，让我换别的商品", "fake_stock"),
+        # the code or account that was delivered does not work
+        ("礼品卡兑换时提示 invalid code，根本兑换不了", "invalid_code"),
+        ("steam钱包码输进去显示这个代码已经有人兑换过了", "invalid_code"),
+        ("买的王者号上号第一天就提示账号存在异常被冻结", "invalid_code"),
+        ("点卡充进去后账号被冻结了，说是来源异常的黑卡", "invalid_code"),
+        ("京东e卡绑定后余额0元", "invalid_code"),
+        # less, lower or shorter than promised
+        ("夸克网盘会员说是svip，到账的是普通vip", "service_shrink"),
+        ("wps会员号称永久，用了两个月变回免费版了", "service_shrink"),
+        ("奈飞车位说好五个人，结果天天提示同时观看人数过多", "service_shrink"),
+        ("代充的王者点券少了200，订单写的1000点券，到账800", "service_shrink"),
+        ("号称全解锁流媒体，实际上奈飞、迪士尼都看不了", "service_shrink"),
+        # vanished, swallowed the money, the site is "under maintenance" for weeks
+        ("客服把我拉黑了，钱付了货没给，微信也删了", "fraud_runaway"),
+        ("平台冻结了我的余额，说我违规，几千块就这么被吞了", "fraud_runaway"),
+        ("网站显示维护中已经一个月了，充值的钱退不了，群主也不说话了", "fraud_runaway"),
+        ("卖家收了钱以后把闲鱼号注销了", "fraud_runaway"),
+        # someone knows what I bought; data handed to a 代充 seller was abused
+        ("有人冒充卡盟客服加我微信，说出了我的充值记录和手机号", "data_leak"),
+        ("代充完成后我的王者账号被异地登录，绑定的手机号也被改了，肯定是代充商家干的", "data_leak"),
+        ("充值平台要求上传手持身份证，后来发现我的照片出现在一个网贷app上", "data_leak"),
+        ("在发卡网下过单之后，我的邮箱就开始收到各种博彩网站的邮件", "data_leak"),
+        ("骗子打电话来，连我上个月在平台买了几张点卡都知道", "data_leak"),
+        ("这个平台的用户资料被人打包在网上卖，我查了一下里面有我", "data_leak"),
+        ("订单页面一直显示“代充中”，两天没变过", "delayed_delivery"),
+        ("共享的账号天天被别人踢，基本用不上", "service_shrink"),
+        ("群主把大家的钱卷了，群里现在没人管", "fraud_runaway"),
+        ("付款成功，卡密一栏一直是空的", "delayed_delivery"),
+        ("钱都付了好几个小时了，游戏里一个钻石都没进来", "delayed_delivery"),
+        ("充进去显示的是零元卡", "invalid_code"),
+        ("Key是已经绑定过别的账号的，我这边绑不上", "invalid_code"),
+        ("买的号被原来的主人改了密码，登不上去了", "invalid_code"),
+    ],
+)
+def test_it_recognises_phrasing_families(text: str, expected: str) -> None:
+    assert kind(text) == expected
+
+
+def test_it_falls_back_to_the_shape_of_a_problem_and_explains_it() -> None:
+    # no known wording reaches the threshold; a code that was bought + a complaint about it is a quality problem
+    text = "买的cdk不行啊，试了好几次"
+    c = classify(text)
+    assert c.type == "invalid_code"
+    assert c.candidates[0].signals and all(s in text for s in c.candidates[0].signals)
+    # the fallback never overrides evidence that the text is about something else
+    assert kind("王者荣耀账号被官方封了，号用不了，申诉也没用") == OTHER
+
+
+def test_it_treats_rumours_as_speculation_and_suspected_leaks_as_leaks() -> None:
+    assert kind("听说很多卡盟都跑路了，我这家现在还能正常用") == OTHER
+    assert kind("朋友说这个发卡网要倒闭了，我还有余额，目前一切正常") == OTHER
+    assert kind("网上都说这家卡盟是骗子，但我买了好几次都正常") == OTHER
+    assert kind("怀疑平台泄露了我的手机号，买完第二天就天天接到推销电话") == "data_leak"
+
+
+def test_it_does_not_call_refund_or_compensation_delays_a_delivery_problem() -> None:
+    assert kind("退款迟迟不到账，说七个工作日，现在一个月了") == OTHER
+    assert kind("游戏公告说会补偿，结果补偿还没发") == OTHER
+    assert kind("退款申请提交了，说三个工作日，今天第五天还没到") == OTHER
+
+
+def test_the_literal_prefilter_never_changes_what_matches() -> None:
+    import dataclasses
+
+    import weiquan.domain.classify as mod
+
+    lex = mod._lexicon()
+    groups = [*lex.types.values(), *lex.fallback.values(), lex.other, lex.cs]
+    prefiltered = sum(sig.need is not None for g in groups for sig in g.signals)
+    assert prefiltered > 100  # most signals are prefiltered
+    for row in _dev_rows()[:200]:
+        t = mod._Text(str(row["text"]), lex)
+        for g in groups:
+            bare = dataclasses.replace(g, signals=tuple(dataclasses.replace(s, need=None) for s in g.signals))
+            assert mod._match_group(t, g, lex) == mod._match_group(t, bare, lex)
+
+
 # --- speculation and negation ------------------------------------------------------------------------------------
 
 
@@ -323,3 +416,37 @@ def test_it_stays_accurate_on_the_development_set() -> None:
     assert correct / len(rows) >= 0.95
     cs_agree = sum(c.cs_runaround == r["label_cs_runaround"] for r, c in results)
     assert cs_agree / len(rows) >= 0.85
+
+
+def _rows(name: str) -> list[dict[str, object]]:
+    with open(Path(__file__).parent / "data" / name, encoding="utf-8") as fh:
+        return [json.loads(line) for line in fh if line.strip()]
+
+
+@pytest.mark.parametrize(
+    ("name", "minimum"),
+    [
+        ("classifier_holdout.jsonl", 200),
+        ("classifier_holdout2.jsonl", 80),
+        ("classifier_holdout3.jsonl", 80),
+        ("classifier_holdout4.jsonl", 80),
+    ],
+)
+def test_the_held_out_batches_are_well_formed(name: str, minimum: int) -> None:
+    rows = _rows(name)
+    assert len(rows) >= minimum
+    assert len({r["id"] for r in rows}) == len(rows)
+    for r in rows:
+        assert set(r) == {"id", "text", "label_type", "label_cs_runaround", "note"}
+        assert r["label_type"] in (*TYPE_IDS, OTHER)
+        assert isinstance(r["label_cs_runaround"], bool)
+    others = sum(r["label_type"] == OTHER for r in rows)
+    assert 0.1 <= others / len(rows) <= 0.2  # about 15 % are virtual-goods complaints outside the six types
+
+
+def test_it_keeps_what_round_one_learned_from_the_first_held_out_batch() -> None:
+    # classifier_holdout.jsonl was tuned on after its first look (80.2%); guard it against regressions. The later
+    # batches are deliberately not asserted on: they are estimates, not targets.
+    rows = _rows("classifier_holdout.jsonl")
+    correct = sum(classify(str(r["text"])).type == r["label_type"] for r in rows)
+    assert correct / len(rows) >= 0.95

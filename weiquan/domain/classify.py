@@ -4,7 +4,9 @@ No model: a lexicon of weighted phrases and patterns (data/classifier.yaml) is m
 (NFKC, lower case, traditional -> simplified). Every point a type scores comes from a phrase found in the text,
 and that phrase is returned as a signal. A phrase that is negated ("没有显示已被使用") or only feared
 ("会不会跑路", "不会跑路了吧") does not count. Text whose best type has too little evidence, or that is mostly about
-things outside the taxonomy (auto-renewal, ticket refunds, physical goods), is ``"other"``.
+things outside the taxonomy (auto-renewal, ticket refunds, physical goods), is ``"other"``. When no type has enough
+evidence and nothing points outside the taxonomy, a fallback looks for the general shape of a problem (a virtual good
+that was bought + a complaint about what came, or that nothing came); its phrases are signals like any other.
 
 Besides the type, ``classify`` reports the 售后推诿 aspect and extracts the amount paid, the order number, dates,
 the platform's name and domain and the means of payment.
@@ -20,6 +22,7 @@ import datetime as dt
 import functools
 import json
 import re
+import re._parser as _sre_parse
 import unicodedata
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -112,12 +115,15 @@ class _Signal:
     has_hit: bool
     not_after: re.Pattern[str] | None
     not_before: re.Pattern[str] | None
+    # literals of which at least one must occur in the text before the (costlier) pattern is tried; None = always
+    need: re.Pattern[str] | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class _Group:
     signals: tuple[_Signal, ...]
     speculation: bool
+    hedge_factor: float | None = None  # overrides the lexicon's hedge_factor for this group
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,6 +135,8 @@ class _Lexicon:
     tie_order: dict[str, int]
     t2s: dict[int, int]
     types: dict[str, _Group]
+    fallback: dict[str, _Group]
+    fallback_max_other: float
     other: _Group
     cs: _Group
     cs_threshold: float
@@ -145,13 +153,76 @@ class _Lexicon:
 _MACRO = re.compile(r"\{([A-Z]+)\}")
 
 
+def _required_literals(pattern: str) -> tuple[str, ...]:
+    """Literals of which every match of ``pattern`` contains at least one (empty: none could be derived).
+
+    Checking them with ``in`` is much cheaper than scanning the text with a pattern that may start almost
+    anywhere (a gap, a numeral class, a common character), so a signal whose literals are all absent is skipped."""
+
+    def of_seq(items: Any) -> set[str] | None:
+        best: set[str] | None = None
+        run: list[str] = []
+
+        def consider(cand: set[str] | None) -> None:
+            nonlocal best
+            if not cand or any(not c for c in cand):
+                return
+            key = (min(len(c) for c in cand), -len(cand))
+            if best is None or key > (min(len(c) for c in best), -len(best)):
+                best = cand
+
+        for op, av in items:
+            name = str(op)
+            if name == "LITERAL":
+                run.append(chr(av))
+                continue
+            if run:
+                consider({"".join(run)})
+                run = []
+            if name == "SUBPATTERN":
+                consider(of_seq(av[-1]))
+            elif name == "BRANCH":
+                alts = [of_seq(b) for b in av[1]]
+                if all(a for a in alts):
+                    consider(set().union(*[a for a in alts if a]))
+            elif name in ("MAX_REPEAT", "MIN_REPEAT", "POSSESSIVE_REPEAT") and av[0] >= 1:
+                consider(of_seq(av[2]))
+        if run:
+            consider({"".join(run)})
+        return best
+
+    try:
+        found = of_seq(_sre_parse.parse(pattern))
+    except Exception:  # noqa: BLE001 - a prefilter is only an optimisation; without it the pattern still runs
+        return ()
+    return tuple(sorted(found)) if found else ()
+
+
+_PLAIN_ALTERNATION = re.compile(r"[^\\\[\](){}.*+?^$]*")
+
+
+def _need_pattern(given: Any, pattern: str) -> re.Pattern[str] | None:
+    """The prefilter of a signal: its ``need`` literals from the lexicon, else those derived from the pattern."""
+    if given:
+        literals: tuple[str, ...] = tuple(x for x in str(given).split("|") if x)
+    elif _PLAIN_ALTERNATION.fullmatch(pattern):
+        return None  # a plain list of words is already as cheap to scan as its prefilter would be
+    else:
+        literals = _required_literals(pattern)
+    if not literals:
+        return None
+    return re.compile("|".join(re.escape(x) for x in sorted(literals, key=len, reverse=True)))
+
+
 def _expand(pattern: str, macros: dict[str, str]) -> str:
     for _ in range(3):  # macros may use macros
         pattern = _MACRO.sub(lambda m: macros.get(m.group(1), m.group(0)), pattern)
     return pattern
 
 
-def _compile_group(raw: dict[str, Any], macros: dict[str, str], speculation: bool) -> _Group:
+def _compile_group(
+    raw: dict[str, Any], macros: dict[str, str], speculation: bool, hedge_factor: float | None = None
+) -> _Group:
     signals = []
     for entry in raw["signals"]:
         pat = re.compile(_expand(str(entry["p"]), macros))
@@ -164,9 +235,10 @@ def _compile_group(raw: dict[str, Any], macros: dict[str, str], speculation: boo
                 has_hit="hit" in pat.groupindex,
                 not_after=re.compile(_expand(str(na), macros)) if na else None,
                 not_before=re.compile(_expand(str(nb), macros)) if nb else None,
+                need=_need_pattern(entry.get("need"), pat.pattern),
             )
         )
-    return _Group(signals=tuple(signals), speculation=speculation)
+    return _Group(signals=tuple(signals), speculation=speculation, hedge_factor=hedge_factor)
 
 
 @functools.cache
@@ -179,10 +251,16 @@ def _lexicon() -> _Lexicon:
     if len(pairs) % 2:
         raise ValueError("classifier.yaml: traditional 表必须是成对的字符")
     t2s = {ord(pairs[i]): ord(pairs[i + 1]) for i in range(0, len(pairs), 2) if pairs[i] != pairs[i + 1]}
-    types = {
-        tid: _compile_group(raw["types"][tid], macros, bool(raw["types"][tid].get("speculation", False)))
-        for tid in TYPE_IDS
-    }
+
+    def group(entry: dict[str, Any]) -> _Group:
+        hedge = entry.get("hedge_factor")
+        return _compile_group(
+            entry, macros, bool(entry.get("speculation", False)), float(hedge) if hedge is not None else None
+        )
+
+    types = {tid: group(raw["types"][tid]) for tid in TYPE_IDS}
+    fb = raw.get("fallback") or {}
+    fallback = {tid: group(fb["types"][tid]) for tid in TYPE_IDS if tid in (fb.get("types") or {})}
     neg = raw["negation"]
     spec = raw["speculation"]
     return _Lexicon(
@@ -193,6 +271,8 @@ def _lexicon() -> _Lexicon:
         tie_order={tid: i for i, tid in enumerate(raw.get("tie_order") or TYPE_IDS)},
         t2s=t2s,
         types=types,
+        fallback=fallback,
+        fallback_max_other=float(fb.get("max_other", 0.0)),
         other=_compile_group(raw["other"], macros, False),
         cs=_compile_group(raw["cs_runaround"], macros, False),
         cs_threshold=float(raw["cs_runaround"]["threshold"]),
@@ -277,7 +357,7 @@ class _Text:
 # matching
 
 
-def _context_factor(t: _Text, start: int, end: int, lex: _Lexicon, speculation: bool) -> float:
+def _context_factor(t: _Text, start: int, end: int, lex: _Lexicon, group: _Group) -> float:
     """1.0 if the phrase at [start, end) is asserted; 0 if negated or hypothetical; hedge_factor if only suspected."""
     before = t.clause_before(start, 12)
     if before:
@@ -289,14 +369,14 @@ def _context_factor(t: _Text, start: int, end: int, lex: _Lexicon, speculation: 
             )
             if not rhetorical:
                 return 0.0
-    if not speculation:
+    if not group.speculation:
         return 1.0
     if before and (lex.spec_strong.search(before) or lex.spec_weak.search(before)):
         return 0.0
     if lex.spec_question.match(t.norm[end : end + 4]):
         return 0.0
     if before and lex.hedge.search(before):
-        return lex.hedge_factor
+        return lex.hedge_factor if group.hedge_factor is None else group.hedge_factor
     return 1.0
 
 
@@ -314,6 +394,8 @@ def _match_group(t: _Text, group: _Group, lex: _Lexicon) -> list[_Hit]:
     per_signal: list[list[tuple[int, int, float]]] = []
     norm = t.norm
     for sig in group.signals:
+        if sig.need is not None and sig.need.search(norm) is None:
+            continue
         occurrences: list[tuple[int, int, float]] = []
         for m in sig.pattern.finditer(norm):
             hs, he = m.span("hit") if sig.has_hit and m.start("hit") >= 0 else m.span()
@@ -321,7 +403,7 @@ def _match_group(t: _Text, group: _Group, lex: _Lexicon) -> list[_Hit]:
                 continue
             if sig.not_before is not None and sig.not_before.match(norm[he : he + 6]):
                 continue
-            factor = _context_factor(t, hs, he, lex, group.speculation)
+            factor = _context_factor(t, hs, he, lex, group)
             if factor > 0:
                 occurrences.append((m.start(), m.end(), sig.weight * factor))
         if occurrences:
@@ -730,6 +812,30 @@ def _extract(t: _Text, today: dt.date | None) -> Extracted:
 # the public interface
 
 
+def _fallback(
+    t: _Text, lex: _Lexicon, scored: list[tuple[float, int, str, list[_Hit]]]
+) -> list[tuple[float, int, str, list[_Hit]]]:
+    """No type has enough evidence: look for the general shape of a problem instead of its usual wording — a
+    virtual good that was bought plus a complaint about what was delivered (quality) or that nothing came
+    (fulfilment). Fallback phrases add to the type's evidence and are reported as its signals like any other."""
+    by_type = {tid: (raw, order, hits) for raw, order, tid, hits in scored}
+    for tid, group in lex.fallback.items():
+        raw, order, old = by_type.get(tid, (0.0, lex.tie_order.get(tid, 99), []))
+        # a fallback phrase that overlaps a phrase the type already counted is the same evidence: skip it
+        hits = [
+            h
+            for h in _match_group(t, group, lex)
+            if not any(h.start < o.end and o.start < h.end for o in old)
+        ]
+        if not hits:
+            continue
+        merged = sorted(old + hits, key=lambda h: h.start)
+        by_type[tid] = (raw + _raw_score(hits, lex), order, merged)
+    out = [(raw, order, tid, hits) for tid, (raw, order, hits) in by_type.items()]
+    out.sort(key=lambda x: (-x[0], x[1]))
+    return out
+
+
 def classify(text: str, today: dt.date | None = None) -> Classification:
     """Classify one complaint. ``today`` resolves 昨天/上周三/3天前 and year-less dates; None leaves them out."""
     lex = _lexicon()
@@ -740,14 +846,16 @@ def classify(text: str, today: dt.date | None = None) -> Classification:
         if hits:
             scored.append((_raw_score(hits, lex), lex.tie_order.get(tid, 99), tid, hits))
     scored.sort(key=lambda x: (-x[0], x[1]))
+    other_hits = _match_group(t, lex.other, lex)
+    other_raw = _raw_score(other_hits, lex)
+    if (not scored or scored[0][0] < lex.threshold) and other_raw < lex.fallback_max_other:
+        scored = _fallback(t, lex, scored)
     candidates = [
         Candidate(
             type=tid, score=round(raw / (raw + lex.score_scale), 3), signals=_unique(h.phrase for h in hits)
         )
         for raw, _, tid, hits in scored
     ]
-    other_hits = _match_group(t, lex.other, lex)
-    other_raw = _raw_score(other_hits, lex)
     chosen = OTHER
     if scored:
         best_raw = scored[0][0]
