@@ -7,7 +7,6 @@ engine. Only the next reminder time is kept on the row (indexed), recomputed whe
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import json
 import uuid
 from decimal import Decimal
@@ -21,6 +20,7 @@ from weiquan.domain import reminders as domain_reminders
 from weiquan.domain.escalation import Plan, plan
 from weiquan.domain.facts import CHINA_TZ, CaseFacts, parse_case
 from weiquan.domain.taxonomy import TYPES
+from weiquan.evidence.canonical import canonical_json, event_hash, event_time
 
 PROBLEM_TYPES = [(tid, t.label) for tid, t in TYPES.items()] + [("other", "其他/无法判断")]
 PAYMENT_METHODS = [("alipay", "支付宝"), ("wechat_pay", "微信支付"), ("bank_card", "银行卡"), ("other", "其他")]
@@ -50,8 +50,8 @@ RESPONSES = [
 ]
 
 
-def canonical_json(data: Any) -> str:
-    return json.dumps(data, ensure_ascii=False, sort_keys=True, separators=(",", ":"), default=str)
+class CaseClosed(ValueError):
+    """A change asked of a case that is already closed."""
 
 
 class CaseQuerySet(models.QuerySet["Case"]):
@@ -122,7 +122,7 @@ class Case(models.Model):
         blank = lambda v: v or None  # noqa: E731
         return {
             "description": blank(self.description),
-            "problem_type": blank(self.problem_type if self.problem_type != "other" else ""),
+            "problem_type": blank(self.problem_type),
             "amount": str(self.amount),
             "paid_at": self.paid_at.isoformat(),
             "order_no": blank(self.order_no),
@@ -236,6 +236,8 @@ class Case(models.Model):
         return contact
 
     def close(self, actor: Any, *, outcome_channel: str, recovered_amount: Decimal | None) -> None:
+        if self.status == "closed":
+            raise CaseClosed("案件已经结案")
         with transaction.atomic():
             self.status, self.closed_at = "closed", timezone.now()
             self.outcome_channel, self.recovered_amount = outcome_channel, recovered_amount
@@ -327,17 +329,11 @@ class CaseEvent(models.Model):
         ordering = ["case", "seq"]
         constraints = [models.UniqueConstraint(fields=["case", "seq"], name="case_event_seq_unique")]
 
-    def canonical(self) -> dict[str, Any]:
-        return {
-            "seq": self.seq,
-            "at": self.at.astimezone(dt.UTC).isoformat(timespec="microseconds"),
-            "kind": self.kind,
-            "payload": self.payload,
-            "prev_hash": self.prev_hash,
-        }
-
     def compute_hash(self) -> str:
-        return hashlib.sha256(canonical_json(self.canonical()).encode()).hexdigest()
+        # The rule lives in a Django-free module so `weiquan verify` can recompute it offline.
+        return event_hash(
+            seq=self.seq, at=event_time(self.at), kind=self.kind, payload=self.payload, prev_hash=self.prev_hash
+        )
 
     def save(self, *args: Any, **kwargs: Any) -> None:
         if self.pk is not None:

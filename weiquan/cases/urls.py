@@ -1,3 +1,36 @@
-from django.urls import path  # noqa: F401
+from django.urls import path, register_converter
 
-urlpatterns: list = []
+from weiquan.cases import views
+
+
+class DocumentKindConverter:
+    # Kinds are letters, digits and underscores ("12315", "evidence_list"); the view 404s unknown ones.
+    regex = r"[a-z0-9_]+"
+
+    def to_python(self, value: str) -> str:
+        return value
+
+    def to_url(self, value: str) -> str:
+        return value
+
+
+class FormatConverter(DocumentKindConverter):
+    regex = r"txt|docx|pdf"
+
+
+register_converter(DocumentKindConverter, "dockind")
+register_converter(FormatConverter, "docfmt")
+
+urlpatterns = [
+    path("new/", views.wizard_start, name="wizard_start"),
+    path("new/<int:step>/", views.wizard, name="wizard"),
+    path("new/reset/", views.wizard_reset, name="wizard_reset"),
+    path("cases/", views.case_list, name="case_list"),
+    path("cases/<uuid:public_id>/", views.case_detail, name="case_detail"),
+    path("cases/<uuid:public_id>/record/", views.case_record, name="case_record"),
+    path(
+        "cases/<uuid:public_id>/documents/<dockind:kind>.<docfmt:fmt>",
+        views.case_document,
+        name="case_document",
+    ),
+]

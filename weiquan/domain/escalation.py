@@ -901,7 +901,7 @@ def plan(facts: CaseFacts, today: dt.date, *, calendar: WorkCalendar | None = No
     knew = facts.knew_harm_at or facts.paid_at.date()
     stale = cal.add_years(knew, 3).date < today
     court_considered = facts.amount >= Decimal(_defaults("court_recommend_min_amount"))
-    report = analyse(facts, ptype if ptype in TYPES else "delayed_delivery", court_considered=court_considered)
+    report = analyse(facts, ptype, court_considered=court_considered)
     payment_channel = facts.payment_method if facts.payment_method in ("alipay", "wechat_pay") else None
     ctx = _Ctx(facts, today, cal, ptype, progress, cs_failed, untraceable, forum_taken, stale, report, payment_channel)
 

@@ -9,7 +9,7 @@ from typing import Any
 from weiquan.domain.citations import cite
 from weiquan.domain.datafiles import load
 from weiquan.domain.facts import CaseFacts
-from weiquan.domain.taxonomy import get_type
+from weiquan.domain.taxonomy import TYPES, get_type
 
 
 def kind_label(kind: str) -> str:
@@ -119,7 +119,9 @@ def analyse(facts: CaseFacts, problem_type: str, *, court_considered: bool = Fal
     held_set = set(held)
     coverage: list[FactCoverage] = []
     missing: list[Gap] = []
-    for fact_id in get_type(problem_type).must_prove:
+    # A problem that fits no type still has to show the deal and that the platform was asked and did not help.
+    must_prove = get_type(problem_type).must_prove if problem_type in TYPES else ("contract_formed", "demand_ignored")
+    for fact_id in must_prove:
         fact = data["facts"][fact_id]
         proven_by = tuple(fact["proven_by"])
         have = tuple(k for k in proven_by if k in held_set)

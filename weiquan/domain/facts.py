@@ -130,7 +130,8 @@ class Consumer(_Model):
 
 class CaseFacts(_Model):
     description: str | None = None
-    problem_type: Literal[TYPE_IDS] | None = None  # type: ignore[valid-type]
+    # "other": the consumer rejected every suggested type; the plan then uses the generic ladder.
+    problem_type: Literal[(*TYPE_IDS, "other")] | None = None  # type: ignore[valid-type]
     amount: Annotated[Decimal, Field(gt=0, max_digits=14, decimal_places=2)]
     paid_at: dt.datetime
     order_no: str | None = None
@@ -209,7 +210,8 @@ def _path(loc: tuple[int | str, ...]) -> str:
     return out
 
 
-def _message(err: Any) -> str:
+def message_for(err: Any) -> str:
+    """The Chinese message for one pydantic error (also used by the API for its own request bodies)."""
     kind = err["type"]
     ctx = err.get("ctx") or {}
     if kind == "missing":
@@ -261,7 +263,7 @@ def parse_case(data: Any) -> CaseFacts:
             path = _path(err["loc"])
             label = FIELD_LABELS.get(path.split(".")[-1].split("[")[0], "")
             shown = f"{path}（{label}）" if label else path
-            problems.append((shown, _message(err)))
+            problems.append((shown, message_for(err)))
         raise CaseFileError(problems) from None
 
 

@@ -1,3 +1,9 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-urlpatterns: list = []
+from weiquan.evidence import views
+
+urlpatterns = [
+    path("cases/<uuid:public_id>/evidence/", views.evidence_upload, name="evidence_upload"),
+    path("evidence/<uuid:public_id>/download", views.evidence_download, name="evidence_download"),
+    path("cases/<uuid:public_id>/bundle.zip", views.case_bundle, name="case_bundle"),
+]

@@ -4,4 +4,5 @@ from weiquan.web import views
 
 urlpatterns = [
     path("", views.home, name="home"),
+    path("healthz", views.healthz, name="healthz"),
 ]

@@ -1,0 +1,89 @@
+"""Sign-up, log-in (rate limited), log-out and the account page.
+
+A visitor who finished the case wizard before having an account is sent here; signing up or logging in saves that
+case at once (``wizard.save_pending``), so nothing they typed is lost.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import login, logout
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import NoReverseMatch, reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from weiquan.accounts import ratelimit
+from weiquan.accounts.forms import EmailForm, LoginForm, SignupForm
+from weiquan.accounts.models import Profile
+from weiquan.cases import wizard
+
+
+def _next_url(request: HttpRequest) -> str:
+    """Where to go after signing in: a saved wizard case, a safe ?next=, or the case list."""
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if url_has_allowed_host_and_scheme(target, {request.get_host()}, require_https=request.is_secure()):
+        return target
+    return reverse("case_list")
+
+
+def signup(request: HttpRequest) -> HttpResponse:
+    form = SignupForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        user = form.save()
+        login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+        messages.success(request, _("注册成功，已登录。"))
+        return redirect(wizard.save_pending(request) or _next_url(request))
+    pending = wizard.has_pending(request.session)
+    return render(
+        request, "accounts/signup.html", {"form": form, "pending": pending, "next": _next_url(request)}
+    )
+
+
+def login_view(request: HttpRequest) -> HttpResponse:
+    form = LoginForm(request, data=request.POST or None)
+    username = request.POST.get("username", "")
+    blocked = request.method == "POST" and not ratelimit.check(request, username)
+    if request.method == "POST" and not blocked:
+        if form.is_valid():
+            ratelimit.reset(request, username)
+            login(request, form.get_user())
+            return redirect(wizard.save_pending(request) or _next_url(request))
+        ratelimit.register_failure(request, username)
+    context = {"form": form, "blocked": blocked, "pending": wizard.has_pending(request.session)}
+    context.update(next=_next_url(request), blocked_message=blocked_message())
+    # Checking the password is skipped while blocked, so guessing gets no answer at all.
+    return render(request, "accounts/login.html", context, status=429 if blocked else 200)
+
+
+def blocked_message() -> str:
+    minutes = max(1, settings.LOGIN_RATE_WINDOW // 60)
+    return _("尝试次数过多，请%(minutes)d分钟后再试") % {"minutes": minutes}
+
+
+@require_POST
+def logout_view(request: HttpRequest) -> HttpResponse:
+    logout(request)
+    messages.info(request, _("已退出登录。"))
+    return redirect("home")
+
+
+@login_required
+def account(request: HttpRequest) -> HttpResponse:
+    profile, _created = Profile.objects.get_or_create(user=request.user)
+    form = EmailForm(request.POST or None, initial={"email": request.user.email})
+    if request.method == "POST" and form.is_valid():
+        request.user.email = form.cleaned_data["email"]
+        request.user.save(update_fields=["email"])
+        messages.success(request, _("提醒邮箱已保存。"))
+        return redirect("account")
+    try:
+        ics_url = request.build_absolute_uri(reverse("ics_feed", args=[profile.ics_token]))
+    except NoReverseMatch:  # the calendar feed is optional
+        ics_url = ""
+    cases = request.user.cases.count()
+    return render(request, "accounts/account.html", {"form": form, "ics_url": ics_url, "case_count": cases})

@@ -1,0 +1,232 @@
+"""The consumer's pages: the case wizard, the case list, the case page, recording events, document downloads.
+
+Every view that touches a case loads it with ``case_for_owner`` on its first line: anyone but the owner gets 404.
+The plan is derived on every read (``Case.plan``), so a recorded event moves it at once.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+from uuid import UUID
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.db import transaction
+from django.db.models import prefetch_related_objects
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from weiquan.cases import pagecache
+from weiquan.cases import wizard as wiz
+from weiquan.cases.forms import RecordForm, today_in_china
+from weiquan.cases.models import CHANNELS, Case, case_for_owner
+from weiquan.domain.documents import (
+    DOCUMENT_KINDS,
+    CJKFontMissing,
+    build_document,
+    render_docx,
+    render_pdf,
+    render_txt,
+)
+from weiquan.domain.escalation import plan as make_plan
+from weiquan.domain.facts import CaseFileError
+from weiquan.evidence.models import EVIDENCE_KINDS
+
+RENDERERS = {
+    "txt": (render_txt, "text/plain; charset=utf-8"),
+    "docx": (render_docx, "application/vnd.openxmlformats-officedocument.wordprocessingml.document"),
+    "pdf": (render_pdf, "application/pdf"),
+}
+FORMAT_LABELS = {"txt": "文本", "docx": "Word", "pdf": "PDF"}
+CHANNEL_IDS = {c for c, _label in CHANNELS}
+
+
+# --- the wizard -------------------------------------------------------------------------------------------------
+
+
+def wizard_start(request: HttpRequest) -> HttpResponse:
+    draft = wiz.Draft(request.session)
+    return redirect("wizard", min(draft.first_open_step(), wiz.LAST))
+
+
+@require_POST
+def wizard_reset(request: HttpRequest) -> HttpResponse:
+    wiz.Draft(request.session).clear()
+    return redirect("wizard", 1)
+
+
+def wizard(request: HttpRequest, step: int) -> HttpResponse:
+    draft = wiz.Draft(request.session)  # the session's own draft: nobody else's data can be reached from here
+    if not 1 <= step <= wiz.LAST:
+        raise Http404
+    if draft.first_open_step() < step:
+        return redirect("wizard", draft.first_open_step())
+    post = request.POST if request.method == "POST" else None
+    form = draft.form(step, post, quiet=post is None)
+    if post is not None:
+        draft.remember(step, post)
+        if "back" in post:
+            return redirect("wizard", max(step - 1, 1))
+        if "add_row" in post and step == 4:
+            draft.add_row()
+            return redirect(reverse("wizard", args=[4]) + "#last-row")
+        if form.is_valid():
+            draft.complete(step, form)
+            return redirect("wizard", step + 1) if step < wiz.LAST else _finish(request, draft)
+    return render(request, "cases/wizard.html", draft.context(step, form, show_errors=post is not None))
+
+
+def _finish(request: HttpRequest, draft: wiz.Draft) -> HttpResponse:
+    if not request.user.is_authenticated:
+        draft.mark_pending()
+        messages.info(request, _("最后一步：注册一个账户（已有账户就登录），你填的内容会立即保存成案件。"))
+        return redirect("signup")
+    try:
+        case = draft.create_case(request.user)
+    except wiz.StepInvalid as exc:
+        messages.error(request, _("这一步还有问题，请检查后再继续。"))
+        return redirect("wizard", exc.step)
+    except CaseFileError as exc:
+        context = draft.context(wiz.LAST, draft.form(wiz.LAST), show_errors=True)
+        return render(request, "cases/wizard.html", {**context, "problems": exc.problems}, status=400)
+    messages.success(request, _("案件已保存。下面是你的维权计划，先做最上面那一步。"))
+    return redirect("case_detail", case.public_id)
+
+
+# --- the list and the case page ---------------------------------------------------------------------------------
+
+
+@login_required
+def case_list(request: HttpRequest) -> HttpResponse:
+    cases = Case.objects.owned_by(request.user).prefetch_related("contacts", "evidence")
+    today = today_in_china()
+    rows = []
+    for case in cases:
+        data = case.plan(today).to_dict()
+        nxt = data["next_action"]
+        now = any(s["channel"] == nxt["channel"] and s["status"] == "now" for s in data["steps"])
+        rows.append({"case": case, "next": nxt, "now": now, "deadline": nearest_deadline(data)})
+    return render(
+        request, "cases/case_list.html", {"rows": rows, "has_draft": wiz.Draft(request.session).raw(1)}
+    )
+
+
+@login_required
+def case_detail(request: HttpRequest, public_id: UUID) -> HttpResponse:
+    case = case_for_owner(request.user, public_id)
+    today = today_in_china()
+
+    def render_page() -> str:
+        context = _case_context(case, RecordForm(initial=_record_initial(case)), today)
+        return render_to_string(
+            "cases/case_detail.html", {**context, **pagecache.slots(), "user": request.user}
+        )
+
+    html = pagecache.get_or_render(pagecache.key(case, today), render_page)
+    return HttpResponse(pagecache.personalise(html, request))
+
+
+@login_required
+@require_POST
+def case_record(request: HttpRequest, public_id: UUID) -> HttpResponse:
+    case = case_for_owner(request.user, public_id)
+    if case.status != "open":
+        messages.error(request, _("案件已结案，不能再记录进展。"))
+        return redirect("case_detail", case.public_id)
+    form = RecordForm(request.POST)
+    if not form.is_valid():
+        return _case_page(request, case, form, status=400)
+    form.apply(case, request.user)
+    messages.success(request, _("已记录。计划已按最新进展更新。"))
+    return redirect(reverse("case_detail", args=[case.public_id]) + "#next")
+
+
+@login_required
+@transaction.non_atomic_requests
+def case_document(request: HttpRequest, public_id: UUID, kind: str, fmt: str) -> HttpResponse:
+    case = case_for_owner(request.user, public_id)
+    if kind not in DOCUMENT_KINDS or fmt not in RENDERERS:
+        raise Http404(_("没有这种文书"))
+    prefetch_related_objects([case], "contacts", "evidence")
+    facts, today = case.facts(), today_in_china()
+    plan = make_plan(facts, today)
+    doc = build_document(
+        kind, facts, problem_type=plan.problem_type, today=today, reply_by=plan.cs_reply_by.date
+    )
+    render_fn, content_type = RENDERERS[fmt]
+    try:
+        body = render_fn(doc)  # rendering (PDF especially) happens outside any transaction: reads are done
+    except CJKFontMissing as exc:
+        return HttpResponse(str(exc), status=503, content_type="text/plain; charset=utf-8")
+    response = HttpResponse(body, content_type=content_type)
+    response["Content-Disposition"] = f'attachment; filename="{doc.filename}.{fmt}"'
+    return response
+
+
+# --- helpers ----------------------------------------------------------------------------------------------------
+
+
+def nearest_deadline(plan: dict[str, Any]) -> dict[str, Any] | None:
+    """The soonest deadline still ahead: of a step under way, or a tracked one (limitation, etc.)."""
+    found = [
+        {
+            "date": s["deadline"],
+            "workdays_left": s["workdays_left"],
+            "label": s["deadline_label"] or s["name"],
+        }
+        for s in plan["steps"]
+        if s["deadline"] and s["status"] in ("now", "waiting")
+    ]
+    found += [
+        {"date": d["date"], "workdays_left": d["workdays_left"], "label": d["label"]}
+        for d in plan["deadlines"]
+    ]
+    ahead = [d for d in found if d["date"] >= plan["today"]]
+    return min(ahead, key=lambda d: d["date"]) if ahead else None
+
+
+def _record_initial(case: Case) -> dict[str, Any]:
+    return {"event": "contacted", "recovered_amount": case.amount}
+
+
+def _case_page(request: HttpRequest, case: Case, record_form: RecordForm, status: int = 200) -> HttpResponse:
+    context = _case_context(case, record_form, today_in_china())
+    return render(request, "cases/case_detail.html", context, status=status)
+
+
+def _case_context(case: Case, record_form: RecordForm, today: dt.date) -> dict[str, Any]:
+    prefetch_related_objects([case], "contacts", "evidence")
+    data = case.plan(today).to_dict()
+    nxt = data["next_action"]
+    next_step = next((s for s in data["steps"] if s["channel"] == nxt["channel"]), None)
+    if not record_form.is_bound:
+        record_form.initial.setdefault(
+            "channel", nxt["channel"] if nxt["channel"] in CHANNEL_IDS else "platform_cs"
+        )
+    evidence = list(case.evidence.all())
+    missing = [g["kind"] for g in data["evidence"]["missing"]]
+    titles = {k: v.title for k, v in DOCUMENT_KINDS.items()}
+    context = {
+        "case": case,
+        "plan": data,
+        "next_step": next_step,
+        "next_documents": [(k, titles[k]) for k in nxt["documents"] or () if k in titles],
+        "documents": [(k, titles[k]) for k in data["documents"] if k in titles],
+        "not_applicable": [s for s in data["steps"] if s["status"] == "not_applicable"],
+        # the disclaimer closes the page on its own line
+        "warnings": [w for w in data["warnings"] if w["code"] != "not_legal_advice"],
+        "formats": FORMAT_LABELS,
+        "evidence_kinds": EVIDENCE_KINDS,
+        "outcome_label": dict(CHANNELS).get(case.outcome_channel, case.outcome_channel),
+        "files": [e for e in evidence if e.has_file],
+        "declared": [e for e in evidence if not e.has_file],
+        "contacts": list(case.contacts.all()),
+        "record_form": record_form,
+        "upload_kind": missing[0] if missing else "order_screenshot",
+    }
+    return context

@@ -1,0 +1,282 @@
+"""The case wizard's draft: what the person typed on each of the five screens, kept in their session.
+
+Every POST is stored exactly as typed before it is validated, so nothing is lost when a field is wrong, when they
+go back a screen, or when they have to sign up first. The case row is created only at the very end, from a case
+file built out of the five screens, through ``Case.create_from_case_file`` (validated like the CLI's input).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.sessions.backends.base import SessionBase
+from django.forms import BaseFormSet, Form
+from django.forms.utils import ErrorDict
+from django.http import HttpRequest, QueryDict
+from django.urls import reverse
+from django.utils.datastructures import MultiValueDict
+from django.utils.translation import gettext_lazy as _
+
+from weiquan.cases.forms import (
+    ContactFormSet,
+    DetailsForm,
+    EvidenceForm,
+    StoryForm,
+    TypeForm,
+    china_datetime,
+    today_in_china,
+    type_descriptions,
+)
+from weiquan.cases.models import Case
+from weiquan.domain.classify import classify
+from weiquan.domain.datafiles import load
+from weiquan.domain.facts import CaseFileError
+from weiquan.domain.taxonomy import TYPES
+
+SESSION_KEY = "case_wizard"
+LAST = 5
+TITLES = {
+    1: _("发生了什么？"),
+    2: _("问题类型"),
+    3: _("平台和订单"),
+    4: _("已经找过谁"),
+    5: _("手上的证据"),
+}
+SHORT = {1: _("经过"), 2: _("类型"), 3: _("平台订单"), 4: _("联系记录"), 5: _("证据")}
+FORMS: dict[int, Any] = {1: StoryForm, 2: TypeForm, 3: DetailsForm, 4: ContactFormSet, 5: EvidenceForm}
+CONTACTS_PREFIX = "contacts"
+_CONTROL = {"csrfmiddlewaretoken", "back", "add_row", "next"}
+
+
+class StepInvalid(Exception):
+    def __init__(self, step: int):
+        self.step = step
+
+
+class Draft:
+    def __init__(self, session: SessionBase):
+        self.session = session
+        self.data: dict[str, Any] = session.get(SESSION_KEY) or {"raw": {}, "done": [], "pending": False}
+
+    def _save(self) -> None:
+        self.session[SESSION_KEY] = self.data
+        self.session.modified = True
+
+    # --- reading -------------------------------------------------------------------------------------------------
+
+    def raw(self, step: int) -> MultiValueDict | None:
+        stored = self.data["raw"].get(str(step))
+        return MultiValueDict(stored) if stored is not None else None
+
+    def first_open_step(self) -> int:
+        return next((s for s in range(1, LAST + 1) if s not in self.data["done"]), LAST + 1)
+
+    @property
+    def classification(self) -> dict[str, Any] | None:
+        return self.data.get("classification")
+
+    @property
+    def story(self) -> str:
+        raw = self.raw(1)
+        return (raw.get("story") or "") if raw else ""
+
+    def form(self, step: int, post: QueryDict | None = None, quiet: bool = False) -> Form | BaseFormSet:
+        """The screen's form: bound to this POST, else to what was typed before, else with suggestions.
+
+        quiet: when showing earlier input again (going back, adding a row) its errors are not shown yet.
+        """
+        cls = FORMS[step]
+        data = post if post is not None else self.raw(step)
+        kwargs: dict[str, Any] = {"prefix": CONTACTS_PREFIX} if step == 4 else {}
+        if data is not None:
+            form = cls(data, **kwargs)
+            return _silenced(form) if quiet else form
+        if step == 4:
+            # One blank row to start with; an untouched row is skipped, so "nobody yet" needs no extra click.
+            return cls(initial=[{}], **kwargs)
+        return cls(initial=self._suggestions(step), **kwargs)
+
+    def _suggestions(self, step: int) -> dict[str, Any]:
+        c = self.classification or {}
+        if step == 2 and c.get("type"):
+            return {"problem_type": c["type"]}
+        if step == 3 and c:
+            x = c.get("extracted") or {}
+            initial = {
+                "platform_name": x.get("platform") or "",
+                "platform_domain": c.get("platform_domain") or "",
+                "order_no": x.get("order_no") or "",
+                "amount": _plain_number(x.get("amount")),
+                "paid_date": (x.get("dates") or [""])[0],
+                "payment_method": x.get("payment_method") or "alipay",
+            }
+            return {k: v for k, v in initial.items() if v}
+        return {}
+
+    # --- writing -------------------------------------------------------------------------------------------------
+
+    def remember(self, step: int, post: QueryDict) -> None:
+        self.data["raw"][str(step)] = {k: post.getlist(k) for k in post if k not in _CONTROL}
+        self._save()
+
+    def add_row(self) -> None:
+        raw = self.data["raw"].setdefault("4", {})
+        key = f"{CONTACTS_PREFIX}-TOTAL_FORMS"
+        total = int((raw.get(key) or ["0"])[0] or 0)
+        raw[key] = [str(min(total + 1, 20))]
+        raw.setdefault(f"{CONTACTS_PREFIX}-INITIAL_FORMS", ["0"])
+        self._save()
+
+    def complete(self, step: int, form: Form | BaseFormSet) -> None:
+        if step == 1:
+            story = form.cleaned_data["story"]
+            self.data["classification"] = classify(story, today=today_in_china()).to_dict()
+        if step == 4:
+            self.data["raw"]["4"] = _kept_rows(form)
+        if step not in self.data["done"]:
+            self.data["done"].append(step)
+        self._save()
+
+    def mark_pending(self) -> None:
+        self.data["pending"] = True
+        self._save()
+
+    def clear(self) -> None:
+        self.session.pop(SESSION_KEY, None)
+
+    # --- the case ------------------------------------------------------------------------------------------------
+
+    def _valid(self, step: int) -> Any:
+        form = self.form(step)
+        if self.raw(step) is None or not form.is_valid():
+            raise StepInvalid(step)
+        return form
+
+    def case_file(self) -> dict[str, Any]:
+        """The case file (docs/case-file.md) of the five screens; StepInvalid names a screen to fix first."""
+        story = self._valid(1).cleaned_data["story"]
+        problem_type = self._valid(2).cleaned_data["problem_type"]
+        d = self._valid(3).cleaned_data
+        contacts = [
+            f.to_case_file()
+            for f in self._valid(4).forms
+            if f.has_changed() and f.cleaned_data and not f.cleaned_data.get("DELETE")
+        ]
+        kinds = self._valid(5).cleaned_data["kinds"]
+        data = {
+            "description": story,
+            "problem_type": problem_type,  # "other" sticks: the planner does not re-guess a rejected type
+            "amount": str(d["amount"]),
+            "paid_at": china_datetime(d["paid_date"], d.get("paid_time")).isoformat(),
+            "order_no": d.get("order_no") or None,
+            "item": d.get("item") or None,
+            "payment_method": d["payment_method"],
+            "province": d.get("province") or None,
+            "platform": {
+                "name": d.get("platform_name") or None,
+                "domain": d.get("platform_domain") or None,
+                "reachable": d["platform_reachable"] == "yes",
+            },
+            "contacts": contacts,
+            "evidence": [{"kind": k, "description": str(_("向导中勾选：我手上有这份材料"))} for k in kinds],
+        }
+        return {k: v for k, v in data.items() if v is not None}
+
+    def create_case(self, owner: Any) -> Case:
+        """Stores the case (raises StepInvalid or CaseFileError) and forgets the draft."""
+        case = Case.create_from_case_file(owner, self.case_file())
+        self.clear()
+        return case
+
+    def context(self, step: int, form: Any, show_errors: bool) -> dict[str, Any]:
+        ctx: dict[str, Any] = {
+            "step": step,
+            "last": LAST,
+            "steps": [(n, SHORT[n]) for n in range(1, LAST + 1)],
+            "title": TITLES[step],
+            "form": form,
+            "show_errors": show_errors,
+            "done": self.data["done"],
+        }
+        if step == 2:
+            c = self.classification or {}
+            candidates = c.get("candidates") or []
+            ctx.update(
+                story=self.story,
+                suggested=c.get("type"),
+                suggested_label=c.get("label"),
+                signals=[s for cand in candidates[:1] for s in cand["signals"]],
+                cs_signals=c.get("cs_signals") or [],
+                descriptions=type_descriptions(),
+            )
+        if step == 5:
+            field = form["kinds"]
+            options = list(field)
+            ctx["evidence_groups"] = [
+                (label, [o for o in options if o.data["value"] in {k for k, _l in kinds}])
+                for label, kinds in field.field.choices
+            ]
+            ctx["key_kinds"] = self._key_kinds()
+        return ctx
+
+    def _key_kinds(self) -> set[str]:
+        """Evidence kinds that prove a fact the chosen problem type must establish."""
+        raw = self.raw(2)
+        ptype = raw.get("problem_type") if raw else None
+        if ptype not in TYPES:
+            return set()
+        facts = load("evidence")["facts"]
+        return {k for fid in TYPES[ptype].must_prove for k in facts[fid]["proven_by"]}
+
+
+def _silenced(form: Form | BaseFormSet) -> Form | BaseFormSet:
+    # Validate once, then drop the messages: the values are shown as typed, the errors only after "下一步".
+    forms = form.forms if isinstance(form, BaseFormSet) else [form]
+    for f in forms:
+        f.full_clean()
+        f._errors = ErrorDict()
+    if isinstance(form, BaseFormSet):
+        form._errors = [ErrorDict() for _f in forms]
+        form._non_form_errors = form.error_class(error_class="nonform", renderer=form.renderer)
+    return form
+
+
+def _plain_number(value: float | None) -> str:
+    if value is None:
+        return ""
+    return f"{value:.2f}".rstrip("0").rstrip(".")
+
+
+def _kept_rows(formset: BaseFormSet) -> dict[str, list[str]]:
+    """The contact rows worth keeping (filled in, not deleted), renumbered, as raw form data."""
+    kept = [f for f in formset.forms if f.has_changed() and not f.cleaned_data.get("DELETE")]
+    raw: dict[str, list[str]] = {
+        f"{CONTACTS_PREFIX}-TOTAL_FORMS": [str(len(kept))],
+        f"{CONTACTS_PREFIX}-INITIAL_FORMS": ["0"],
+    }
+    for i, form in enumerate(kept):
+        for name in form.fields:
+            if name == "DELETE":
+                continue
+            raw[f"{CONTACTS_PREFIX}-{i}-{name}"] = form.data.getlist(form.add_prefix(name))
+    return raw
+
+
+def has_pending(session: SessionBase) -> bool:
+    return bool((session.get(SESSION_KEY) or {}).get("pending"))
+
+
+def save_pending(request: HttpRequest) -> str | None:
+    """After sign-up or log-in: store the case the visitor finished before having an account; its page's URL."""
+    if not has_pending(request.session):
+        return None
+    draft = Draft(request.session)
+    try:
+        case = draft.create_case(request.user)
+    except StepInvalid as exc:
+        return reverse("wizard", args=[exc.step])
+    except CaseFileError:
+        return reverse("wizard", args=[LAST])
+    messages.success(request, _("案件已保存。下面是你的维权计划，先做最上面那一步。"))
+    return reverse("case_detail", args=[case.public_id])
