@@ -57,6 +57,8 @@ INSTALLED_APPS = [
     "weiquan.accounts",
     "weiquan.cases",
     "weiquan.evidence",
+    "weiquan.platforms",
+    "weiquan.public",
     "weiquan.web",
 ]
 

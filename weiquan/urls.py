@@ -8,5 +8,7 @@ urlpatterns = [
     path("", include("weiquan.evidence.urls")),
     path("", include("weiquan.cases.urls")),
     path("", include("weiquan.cases.ics_urls")),
+    path("", include("weiquan.platforms.urls")),
+    path("", include("weiquan.public.urls")),
     path("", include("weiquan.web.urls")),
 ]

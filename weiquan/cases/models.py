@@ -86,6 +86,11 @@ class Case(models.Model):
     platform_merchant_name = models.CharField("收款商户名", max_length=200, blank=True)
     platform_contact = models.CharField("客服联系方式", max_length=200, blank=True)
 
+    # The registry entity this case is about, linked by domain, name or merchant name (weiquan.platforms.linking).
+    platform = models.ForeignKey(
+        "platforms.Platform", null=True, blank=True, on_delete=models.SET_NULL, related_name="cases"
+    )
+
     consumer_name = models.CharField("姓名", max_length=64, blank=True)
     consumer_phone = models.CharField("电话", max_length=32, blank=True)
     consumer_address = models.CharField("通讯地址", max_length=300, blank=True)
