@@ -155,6 +155,14 @@ def cmd_remind(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_moderation(args: argparse.Namespace) -> int:
+    _django()
+    from django.core.management import call_command
+
+    call_command("moderation", args.action, args.case_id, note=args.note)
+    return 0
+
+
 def cmd_verify(args: argparse.Namespace) -> int:
     from weiquan.evidence.verify import verify_bundle
 
@@ -211,6 +219,12 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("verify", help="离线校验证据包（ZIP）：文件哈希与案件日志链")
     p.add_argument("bundle", help="证据包 ZIP 文件")
     p.set_defaults(func=cmd_verify)
+
+    p = sub.add_parser("moderation", help="审核公开投诉：approve 通过 / reject 驳回")
+    p.add_argument("action", choices=["approve", "reject"])
+    p.add_argument("case_id", help="案件或公开投诉的编号（UUID）")
+    p.add_argument("--note", default="", help="审核说明")
+    p.set_defaults(func=cmd_moderation)
 
     p = sub.add_parser("manage", help="Django 管理命令（如 createsuperuser）")
     p.add_argument("rest", nargs=argparse.REMAINDER)
