@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+import weiquan.domain.classify as classify_module
 from weiquan.domain.classify import Classification, classify, classify_batch
 from weiquan.domain.taxonomy import OTHER, TYPE_IDS
 
@@ -135,6 +136,74 @@ def test_it_falls_back_to_the_shape_of_a_problem_and_explains_it() -> None:
     assert c.candidates[0].signals and all(s in text for s in c.candidates[0].signals)
     # the fallback never overrides evidence that the text is about something else
     assert kind("王者荣耀账号被官方封了，号用不了，申诉也没用") == OTHER
+
+
+def test_it_reads_a_quoted_system_message_about_a_code_as_a_failure() -> None:
+    # the message itself is no known wording; a code being used + the system answering with a quote is the cue
+    text = "XX发卡网销售的Office激活密钥，激活时提示“此产品密钥已被阻止”，联系卖家称密钥正常"
+    assert _lexicon_only(text).type == "invalid_code"
+    # a quoted success or delivery status is not a failure
+    assert _lexicon_only("卡密输入后显示“兑换成功”").type == OTHER
+
+
+# --- the second stage: naive Bayes over character n-grams -------------------------------------------------------
+
+
+def _lexicon_only(text: str) -> Classification:
+    return classify_module._classify(text, None, None)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("王者点券代充，商家收了钱说马上，一个下午过去了还是原来的点券数", "delayed_delivery"),
+        ("会员宣传的无广告，实际每集前面还有广告", "service_shrink"),
+        ("b站大会员代充 下单时间是前天 到现在仍然不是大会员", "delayed_delivery"),
+    ],
+)
+def test_it_asks_the_ngram_model_when_the_lexicon_finds_nothing(text: str, expected: str) -> None:
+    assert _lexicon_only(text).type == OTHER
+    c = classify(text)
+    assert c.type == expected
+    first = c.candidates[0]
+    assert first.type == expected
+    # scored below anything the lexicon decides on, and explained by n-grams quoted from the text
+    lex = classify_module._lexicon()
+    assert 0 < first.score < lex.threshold / (lex.threshold + lex.score_scale)
+    assert first.signals and all(s in text for s in first.signals)
+    scores = [cand.score for cand in c.candidates]
+    assert scores == sorted(scores, reverse=True)
+
+
+def test_the_ngram_model_respects_what_the_lexicon_discounted_or_placed_outside() -> None:
+    # problem words that are feared, negated or about a refund stay discounted: the model is not asked
+    assert kind("担心卡密会不会是被用过的，要不要先录屏再激活？") == OTHER
+    assert kind("上周在这里买了激活码，没有显示已使用，激活很顺利，谢谢客服") == OTHER
+    assert (
+        kind("退款迟迟不到账。游戏里误购了礼包，客服同意退款，说七个工作日到账，现在一个月了钱还没退回来")
+        == OTHER
+    )
+    # evidence that the text is about something else (here: physical goods, auto-renewal) keeps it "other"
+    assert kind("天猫超市买的纸尿裤拆开发现有异物，孩子用了过敏，客服不处理") == OTHER
+    assert kind("视频会员到期后自动续了一年，我没注意") == OTHER
+
+
+def test_the_ngram_model_records_what_it_was_trained_on() -> None:
+    with open(classify_module.MODEL_FILE, encoding="utf-8") as fh:
+        meta = json.load(fh)
+    assert meta["generated_by"] == "bench/train_classifier.py"
+    dt.date.fromisoformat(meta["date"])
+    trained = [f["file"] for f in meta["trained_on"]]
+    assert "tests/data/classifier_dev.jsonl" in trained
+    # the held-out estimate and the real complaints are test files only
+    assert not any("holdout5" in f or "complaints-dev" in f for f in trained)
+    assert meta["labels"] == [*TYPE_IDS, OTHER]
+    assert all(len(row) == len(meta["labels"]) for row in meta["ngrams"].values())
+    for f in meta["trained_on"]:
+        with open(Path(__file__).parent.parent / f["file"], encoding="utf-8") as fh:
+            assert (
+                sum(1 for line in fh if line.strip()) >= f["texts"]
+            )  # the model saw at most what is there now
 
 
 def test_it_treats_rumours_as_speculation_and_suspected_leaks_as_leaks() -> None:
@@ -430,6 +499,7 @@ def _rows(name: str) -> list[dict[str, object]]:
         ("classifier_holdout2.jsonl", 80),
         ("classifier_holdout3.jsonl", 80),
         ("classifier_holdout4.jsonl", 80),
+        ("classifier_holdout5.jsonl", 80),
     ],
 )
 def test_the_held_out_batches_are_well_formed(name: str, minimum: int) -> None:
