@@ -4,8 +4,8 @@ With WEIQUAN_UPDATE_DOCS=1 it refreshes docs/screenshot-case-page.png (the READM
 
 from __future__ import annotations
 
-import re
 import os
+import re
 from pathlib import Path
 
 import pytest
