@@ -9,6 +9,7 @@ urlpatterns = [
     path("", include("weiquan.cases.urls")),
     path("", include("weiquan.cases.ics_urls")),
     path("", include("weiquan.platforms.urls")),
+    path("", include("weiquan.platforms.portal_urls")),
     path("", include("weiquan.public.urls")),
     path("", include("weiquan.web.urls")),
 ]

@@ -259,7 +259,9 @@ def download_bundle(request: AuthedRequest, case_id: str) -> FileResponse:
 
 # Issue 4's public and merchant endpoints live with their apps; their routers use full paths under /api/.
 from weiquan.platforms.api import router as platforms_router  # noqa: E402
+from weiquan.platforms.merchant_api import router as merchant_router  # noqa: E402
 from weiquan.public.api import router as public_router  # noqa: E402
 
 api.add_router("", platforms_router)
 api.add_router("", public_router)
+api.add_router("", merchant_router)

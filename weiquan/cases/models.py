@@ -206,6 +206,9 @@ class Case(models.Model):
                     case=case, kind=e.kind, description=e.description or "", sha256=e.sha256 or "", declared=True
                 )
             case.log("created", {"case_file": data}, owner)
+            from weiquan.platforms.linking import link_case
+
+            link_case(case)  # the registry learns the platform's domain, name and merchant name
         case.refresh_reminder()
         return case
 

@@ -48,12 +48,33 @@ class PlatformAlias(models.Model):
 
     platform = models.ForeignKey(Platform, on_delete=models.CASCADE, related_name="aliases")
     kind = models.CharField(max_length=8, choices=KINDS)
+    # The matching key: a normalised domain (weiquan.platforms.validation), or a name with case, width, spaces and
+    # punctuation folded away (weiquan.platforms.linking.name_key). ``label`` keeps the spelling first seen.
     value = models.CharField(max_length=253)
+    label = models.CharField(max_length=253, blank=True)
     first_seen = models.DateTimeField(default=timezone.now)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["kind", "value"], name="platform_alias_unique")]
         indexes = [models.Index(fields=["value"])]
+
+    def __str__(self) -> str:
+        return self.label or self.value
+
+    @property
+    def public_label(self) -> str:
+        """What public pages show: a merchant name that is not an organisation's may be a person's, so it is masked."""
+        text = self.label or self.value
+        if self.kind != "merchant" or any(word in text for word in ORGANISATION_WORDS):
+            return text
+        return text[:1] + "*" * min(max(len(text) - 1, 1), 3)
+
+
+# A payment merchant name containing one of these is an organisation's (公司, 个体工商户的字号…), not a person's.
+ORGANISATION_WORDS = (
+    "公司", "企业", "集团", "商行", "商贸", "经营部", "工作室", "中心", "店", "厂", "科技", "网络", "信息", "贸易",
+    "有限", "合伙", "事务所", "服务部", "Co", "Ltd", "LLC", "Inc",
+)
 
 
 class PlatformMerge(models.Model):
@@ -82,6 +103,31 @@ class PlatformStats(models.Model):
     by_month = models.JSONField(default=dict)  # {"2026-11": count}
     rating = models.FloatField(null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # Added for the rating (payment-backed complaints weigh more), the consumer-confirmed rate and the 三查 flags.
+    replied_backed = models.PositiveIntegerField(default=0)
+    resolved_backed = models.PositiveIntegerField(default=0)
+    runaway_backed = models.PositiveIntegerField(default=0)
+    answered = models.PositiveIntegerField(default=0)  # consumers who answered "resolved?" (yes or no)
+    public_replies = models.PositiveIntegerField(default=0)  # every public reply by the platform, not only first
+    amount_count = models.PositiveIntegerField(default=0)  # complaints that state an amount
+    amount_hist = models.JSONField(default=dict)  # {"100": count}: amounts in 1-2-5 buckets, keyed by lower edge
+    runaway_by_month = models.JSONField(default=dict)
+    last_runaway_at = models.DateTimeField(null=True, blank=True)
+
+
+class RatingPrior(models.Model):
+    """The site-wide means every platform's rates are shrunk towards (weiquan.platforms.rating).
+
+    One row (pk=1), rewritten by ``recompute_stats`` and after a merge, so a page view reads one row instead of
+    aggregating every platform. Between refreshes it lags a little; a population mean moves slowly.
+    """
+
+    reply = models.FloatField()
+    resolved = models.FloatField()
+    runaway = models.FloatField()
+    weight = models.FloatField(default=0)  # pooled payment-weighted complaints behind the means
+    platforms = models.PositiveIntegerField(default=0)
+    computed_at = models.DateTimeField(default=timezone.now)
 
 
 def _token() -> str:
@@ -122,6 +168,15 @@ class WebhookDelivery(models.Model):
     attempts = models.PositiveSmallIntegerField(default=0)
     delivered_at = models.DateTimeField(null=True, blank=True)
     last_error = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        # The worker's query (weiquan.platforms.webhooks.find_due): undelivered rows by due time. Delivered rows,
+        # nearly all of them after a while, stay out of this index, so finding the next due row stays cheap.
+        indexes = [
+            models.Index(
+                fields=["next_attempt_at"], condition=models.Q(delivered_at__isnull=True), name="webhook_delivery_due"
+            )
+        ]
 
     def describe(self) -> dict[str, Any]:
         return {"event": self.event, "attempts": self.attempts, "delivered": self.delivered_at is not None}

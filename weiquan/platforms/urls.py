@@ -1,3 +1,8 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-urlpatterns: list = []
+from weiquan.platforms import views
+
+urlpatterns = [
+    path("platforms/<uuid:public_id>/", views.platform_detail, name="platform_detail"),
+    path("sancha/", views.sancha, name="sancha"),
+]

@@ -12,7 +12,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
-from weiquan.cases.models import Case
+from weiquan.cases.models import PROBLEM_TYPES, Case
 from weiquan.platforms.models import Platform
 
 
@@ -27,9 +27,44 @@ class CollectiveComplaint(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
 
 
+# What a public page, the public API and the open-data export may read of a complaint: never the private case, the
+# moderator or the moderation note.
+PUBLIC_FIELDS = (
+    "public_id",
+    "platform",
+    "platform__public_id",
+    "platform__name",
+    "collective",
+    "collective__public_id",
+    "collective__title",
+    "pseudonym",
+    "title",
+    "story",
+    "problem_type",
+    "amount",
+    "payment_backed",
+    "demands",
+    "status",
+    "published_at",
+    "progress",
+    "first_reply_at",
+    "consumer_confirmed",
+    "consumer_rating",
+    "source",
+)
+
+
 class PublicComplaintQuerySet(models.QuerySet["PublicComplaint"]):
     def visible(self) -> PublicComplaintQuerySet:
         return self.filter(status="published")
+
+    def public(self) -> PublicComplaintQuerySet:
+        """Published complaints with only their public, masked columns loaded (and their platform's name)."""
+        return self.visible().select_related("platform", "collective").only(*PUBLIC_FIELDS)
+
+    def counted(self) -> PublicComplaintQuerySet:
+        """What the statistics count: published complaints, and withdrawn ones (text erased, an anonymous count)."""
+        return self.filter(status__in=("published", "withdrawn"), published_at__isnull=False)
 
 
 class PublicComplaint(models.Model):
@@ -82,6 +117,13 @@ class PublicComplaint(models.Model):
             )
         ]
         indexes = [models.Index(fields=["platform", "status", "published_at"])]
+
+    def __str__(self) -> str:
+        return self.title or str(self.public_id)
+
+    @property
+    def problem_label(self) -> str:
+        return dict(PROBLEM_TYPES).get(self.problem_type, "")
 
 
 class ComplaintReply(models.Model):

@@ -1,0 +1,135 @@
+"""The 三查 report of one platform: registration checks, statistics and rating, red flags — from loaded rows only.
+
+Load platforms with ``PUBLIC_PLATFORMS`` (stats joined, aliases prefetched); building a report then costs at most
+the one query for the rating prior, which callers pass in when they report on several platforms.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import Prefetch, QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from weiquan.domain import sancha
+from weiquan.platforms import rating, stats
+from weiquan.platforms.models import Platform, PlatformAlias, PlatformStats
+from weiquan.platforms.validation import credit_code_problem, display_domain, icp_problem, normalize_icp
+
+
+def with_public_data(platforms: QuerySet[Platform]) -> QuerySet[Platform]:
+    """Platforms with what their public pages show: the stats row joined, aliases in one extra query."""
+    return platforms.select_related("stats").prefetch_related(
+        Prefetch("aliases", queryset=PlatformAlias.objects.order_by("kind", "first_seen", "pk"))
+    )
+
+
+def public_platforms() -> QuerySet[Platform]:
+    return with_public_data(Platform.objects.filter(merged_into__isnull=True))
+
+
+@dataclass(frozen=True, slots=True)
+class Check:
+    label: str
+    value: str
+    ok: bool | None  # None: nothing to check (not registered)
+    note: str
+
+
+def registration_checks(platform: Platform) -> list[Check]:
+    """Company, credit code and ICP number: registered? well-formed? (Format only; the page says where to verify.)"""
+    code, icp = platform.credit_code, platform.icp
+    code_problem = credit_code_problem(code) if code else None
+    icp_issue = icp_problem(icp) if icp else None
+    return [
+        Check(
+            _("经营者"),
+            platform.company,
+            bool(platform.company) or None,
+            "" if platform.company else _("未登记公司名称"),
+        ),
+        Check(
+            _("统一社会信用代码"),
+            code,
+            code_problem is None if code else None,
+            code_problem
+            or (_("格式和校验位正确；请到国家企业信用信息公示系统核对公司是否存在") if code else _("未登记")),
+        ),
+        Check(
+            _("ICP备案号"),
+            normalize_icp(icp) if icp else "",
+            icp_issue is None if icp else False,  # a site with no ICP number is itself a warning sign
+            icp_issue
+            or (_("格式正确；请到 beian.miit.gov.cn 核对它是否属于这个域名") if icp else _("未登记")),
+        ),
+    ]
+
+
+def _aliases(platform: Platform) -> list[PlatformAlias]:
+    return list(platform.aliases.all())
+
+
+def alias_rows(platform: Platform) -> list[dict[str, Any]]:
+    """Aliases as public pages show them (merchant names of natural persons masked, punycode decoded)."""
+    return [
+        {
+            "kind": a.kind,
+            "kind_label": a.get_kind_display(),
+            "value": display_domain(a.value) if a.kind == "domain" else a.public_label,
+            "first_seen": a.first_seen,
+        }
+        for a in _aliases(platform)
+    ]
+
+
+def platform_facts(platform: Platform, summary: dict[str, Any]) -> sancha.PlatformFacts:
+    try:
+        s: PlatformStats | None = platform.stats
+    except PlatformStats.DoesNotExist:
+        s = None
+    last_runaway = (
+        s.last_runaway_at.astimezone(timezone.get_current_timezone()).date()
+        if s and s.last_runaway_at
+        else None
+    )
+    return sancha.PlatformFacts(
+        company=platform.company,
+        credit_code=platform.credit_code,
+        credit_code_problem=credit_code_problem(platform.credit_code) if platform.credit_code else None,
+        icp=platform.icp,
+        icp_problem=icp_problem(platform.icp) if platform.icp else None,
+        domains=tuple(
+            (display_domain(a.value), timezone.localdate(a.first_seen))
+            for a in _aliases(platform)
+            if a.kind == "domain"
+        ),
+        complaints=summary["complaints"],
+        unanswered=summary["unanswered"],
+        last_runaway=last_runaway,
+        runaway_recent=summary["runaway_recent"],
+        terms_text=platform.terms_text,
+        term_hits=sancha.find_void_terms(platform.terms_text),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Report:
+    platform: Platform
+    checks: list[Check]
+    aliases: list[dict[str, Any]]
+    summary: dict[str, Any]
+    flags: list[sancha.RedFlag]
+
+    @property
+    def rating(self) -> dict[str, Any]:
+        return self.summary["rating"]  # type: ignore[no-any-return]
+
+
+def report(platform: Platform, *, today: dt.date | None = None, prior: rating.Prior | None = None) -> Report:
+    today = today or timezone.localdate()
+    summary = stats.platform_summary(platform, today=today, prior=prior)
+    flags = sancha.red_flags(platform_facts(platform, summary), today)
+    return Report(platform, registration_checks(platform), alias_rows(platform), summary, flags)
