@@ -1,6 +1,6 @@
 """Benchmark of open data at scale: importing a million historical complaints, and the platform page afterwards.
 
-    uv run python bench/stats.py                   # 1,000,000 complaints (about two minutes of import)
+    uv run python bench/stats.py                   # 1,000,000 complaints (about a minute of import, 2 cores)
     uv run python bench/stats.py --n 100000        # smaller
     uv run python bench/stats.py --url postgres://postgres@127.0.0.1:5432/weiquan_bench
 

@@ -253,3 +253,10 @@ def test_worker_processes_parse_the_same_way(tmp_path):
     )
     assert report.created == 3 and [line for line, _reason in report.bad] == [4, 5, 6, 7, 8]
     assert "13900001111" not in PublicComplaint.objects.get(source_id="h1").story
+
+
+def test_a_title_that_looks_like_a_formula_is_quoted_in_the_csv(tmp_path, client):
+    rows = 'source_id,platform_name,text,date,title\nf1,某某卡盟,经过,2025-01-01,"=HYPERLINK(""http://x"")"\n'
+    run_import(write(tmp_path, "f.csv", rows), "--source", "x", "--no-progress")
+    assert csv_of(client)[0]["title"].startswith("'=HYPERLINK")
+    assert client.get("/api/public/complaints").json()["results"][0]["title"].startswith("=HYPERLINK")

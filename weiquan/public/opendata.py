@@ -26,23 +26,13 @@ import re
 import sys
 import threading
 import time
-import uuid
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, NamedTuple
 
-import django
-from django.apps import apps
-
-if not apps.ready:
-    # A spawned parsing worker (``_in_processes``) imports this module to find its functions before anything
-    # has set Django up; the models imported below need it.
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "weiquan.settings")
-    django.setup()
-
-from django.db import connection, transaction  # noqa: E402
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -78,6 +68,7 @@ COLUMNS: list[tuple[str, str]] = [
     ("source", "来源：空（本站消费者提交）或导入的来源名"),
 ]
 FIELDNAMES = [name for name, _desc in COLUMNS]
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 VALUES = (
     "public_id",
     "status",
@@ -154,7 +145,9 @@ def _csv_value(value: Any) -> str:
         return ""
     if isinstance(value, bool):
         return "true" if value else "false"
-    return str(value)
+    text = str(value)
+    # A cell a spreadsheet would run as a formula (=HYPERLINK(…) in a title) is quoted, as OWASP advises.
+    return "'" + text if text[:1] in FORMULA_STARTS else text
 
 
 def csv_lines(recs: Iterable[dict[str, Any]]) -> Iterator[str]:
@@ -293,8 +286,7 @@ def parse_type(value: str) -> str:
     )
 
 
-@dataclass(slots=True)
-class _Row:
+class _Row(NamedTuple):  # a tuple: cheap to send back from a parsing worker
     line: int
     source: str
     source_id: str
@@ -458,45 +450,54 @@ class _AliasMap:
 INSERTED = ("source", "source_id", "platform_id", "problem_type", "amount", "published_at")
 
 
-def insert_complaints(rows: list[dict[str, Any]]) -> list[tuple[Any, ...]]:
-    """Insert complaints given as {attname: value} (other fields take their defaults), skipping those whose
-    (source, source_id) exists; returns INSERTED of the rows inserted.
+def insert_complaints(names: list[str], rows: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
+    """Insert complaints given as tuples of the fields ``names`` (attnames; every other field takes its default),
+    skipping those whose (source, source_id) exists; returns INSERTED of the rows inserted.
 
-    On PostgreSQL through COPY into a temporary table and one INSERT … ON CONFLICT DO NOTHING RETURNING: several
-    times faster than ``bulk_create``, which builds and adapts every value in Python. Elsewhere ``bulk_create``,
-    after asking which rows exist.
+    On PostgreSQL: COPY of just those columns into a temporary table, then one INSERT … SELECT that adds the
+    defaults and a random public id, ON CONFLICT DO NOTHING RETURNING — several times faster than
+    ``bulk_create``, which builds a model and adapts every value in Python. Elsewhere ``bulk_create``, after
+    asking which rows exist.
     """
     if connection.vendor != "postgresql":
+        src, sid = names.index("source"), names.index("source_id")
         existing: set[tuple[str, str]] = set()
-        for src in {row["source"] for row in rows}:
-            ids = [row["source_id"] for row in rows if row["source"] == src]
-            found = PublicComplaint.objects.filter(source=src, source_id__in=ids)
+        for source in {row[src] for row in rows}:
+            ids = [row[sid] for row in rows if row[src] == source]
+            found = PublicComplaint.objects.filter(source=source, source_id__in=ids)
             existing.update(found.values_list("source", "source_id"))
-        objs = [PublicComplaint(**row) for row in rows if (row["source"], row["source_id"]) not in existing]
+        objs = [
+            PublicComplaint(**dict(zip(names, row, strict=True)))
+            for row in rows
+            if (row[src], row[sid]) not in existing
+        ]
         PublicComplaint.objects.bulk_create(objs, ignore_conflicts=True)
         return [tuple(getattr(o, name) for name in INSERTED) for o in objs]
-    fields = [f for f in PublicComplaint._meta.concrete_fields if not f.primary_key]
-    defaults = [f.get_default() for f in fields]
-    position = {f.attname: i for i, f in enumerate(fields)}
-    uuid_at = position["public_id"]
+    meta = PublicComplaint._meta
     quote = connection.ops.quote_name
-    columns = ", ".join(quote(f.column) for f in fields)
-    returning = ", ".join(quote(fields[position[name]].column) for name in INSERTED)
-    table = quote(PublicComplaint._meta.db_table)
+    by_attname = {f.attname: f for f in meta.concrete_fields}
+    given = [by_attname[n] for n in names]
+    others = [
+        f for f in meta.concrete_fields if not f.primary_key and f not in given and f.name != "public_id"
+    ]
+    table = quote(meta.db_table)
+    given_cols = ", ".join(quote(f.column) for f in given)
+    other_cols = ", ".join(quote(f.column) for f in others)
+    # The defaults as typed parameters (a NULL must be cast to its column's type in a SELECT list).
+    other_values = ", ".join(f"%s::{f.db_type(connection)}" for f in others)
+    returning = ", ".join(quote(by_attname[n].column) for n in INSERTED)
     with connection.cursor() as cursor:
         cursor.execute(
-            f"CREATE TEMPORARY TABLE import_complaints ON COMMIT DROP AS SELECT {columns} FROM {table} WITH NO DATA"
+            f"CREATE TEMPORARY TABLE import_complaints ON COMMIT DROP AS SELECT {given_cols} FROM {table} WITH NO DATA"
         )
-        with cursor.cursor.copy(f"COPY import_complaints ({columns}) FROM STDIN") as copy:
+        with cursor.cursor.copy(f"COPY import_complaints ({given_cols}) FROM STDIN") as copy:
             for row in rows:
-                values = defaults.copy()
-                values[uuid_at] = uuid.uuid4()
-                for name, value in row.items():
-                    values[position[name]] = value
-                copy.write_row(values)
+                copy.write_row(row)
         cursor.execute(
-            f"INSERT INTO {table} ({columns}) SELECT {columns} FROM import_complaints "
-            f"ON CONFLICT DO NOTHING RETURNING {returning}"
+            f"INSERT INTO {table} ({given_cols}, {other_cols}, {quote(meta.get_field('public_id').column)}) "
+            f"SELECT {given_cols}, {other_values}, gen_random_uuid() FROM import_complaints "
+            f"ON CONFLICT DO NOTHING RETURNING {returning}",
+            [f.get_db_prep_save(f.get_default(), connection) for f in others],
         )
         inserted = [tuple(r) for r in cursor.fetchall()]
         cursor.execute("DROP TABLE import_complaints")
@@ -656,21 +657,18 @@ def _in_thread(chunks: Iterator[list[tuple[int, Any]]], source: str, now: dt.dat
         yield item
 
 
-def _init_worker() -> None:
-    import django
-
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "weiquan.settings")
-    django.setup()
-
-
 def _in_processes(
     chunks: Iterator[list[tuple[int, Any]]], source: str, now: dt.datetime, workers: int
 ) -> Iterator[_Parsed]:
     """Chunks parsed by worker processes (masking a million stories is most of an import's work), in order,
-    at most a few chunks in flight so the file is never all in memory. Workers are spawned, not forked: they
-    share nothing with this process (its database connection above all)."""
-    context = multiprocessing.get_context("spawn")
-    with context.Pool(workers, initializer=_init_worker) as pool:
+    with a few chunks in flight at most, so the file is never all in memory.
+
+    The workers are forked: they start at once with Django set up, and never re-run the calling script (a spawned
+    worker re-imports ``__main__``, which loops forever under a script without a ``__main__`` guard). They never
+    touch the database connection they inherit, and end with ``os._exit`` (no finalizer closes it under us).
+    """
+    context = multiprocessing.get_context("fork")
+    with context.Pool(workers) as pool:
         pending: collections.deque[Any] = collections.deque()
         for chunk in chunks:
             pending.append(pool.apply_async(_parse_chunk, (chunk, source, now)))
@@ -681,8 +679,24 @@ def _in_processes(
 
 
 def default_workers(lines: int) -> int:
-    """One worker process for big files on a machine with a spare core; none (a thread) otherwise."""
-    return 1 if lines >= 50_000 and (os.cpu_count() or 1) >= 2 else 0
+    """Worker processes for big files, leaving a core to this process and the database; none (a thread) for
+    small files, where starting processes costs more than it saves."""
+    return max(1, min(4, (os.cpu_count() or 1) - 1)) if lines >= 50_000 else 0
+
+
+COPIED = [
+    "platform_id",
+    "pseudonym",
+    "title",
+    "story",
+    "problem_type",
+    "amount",
+    "status",
+    "submitted_at",
+    "published_at",
+    "source",
+    "source_id",
+]
 
 
 def import_file(
@@ -724,22 +738,23 @@ def import_file(
             platform_of, created_platforms = aliases.resolve(rows)
             report.platforms_created += created_platforms
             inserted = insert_complaints(
+                COPIED,
                 [
-                    {
-                        "platform_id": platform_of[r.line],
-                        "pseudonym": pseudonym,
-                        "title": r.title,
-                        "story": r.story,
-                        "problem_type": r.problem_type,
-                        "amount": r.amount,
-                        "status": "published",  # these were public already; they come in published
-                        "submitted_at": r.published_at,
-                        "published_at": r.published_at,
-                        "source": r.source,
-                        "source_id": r.source_id,
-                    }
+                    (
+                        platform_of[r.line],
+                        pseudonym,
+                        r.title,
+                        r.story,
+                        r.problem_type,
+                        r.amount,
+                        "published",  # these were public already; they come in published
+                        r.published_at,
+                        r.published_at,
+                        r.source,
+                        r.source_id,
+                    )
                     for r in rows
-                ]
+                ],
             )
         done = set()
         for src, source_id, *values in inserted:

@@ -59,7 +59,7 @@ def stats_hook(name: str) -> Callable[..., Any]:
         from weiquan.platforms import stats
     except ImportError:
         return _noop
-    return getattr(stats, name, _noop)  # type: ignore[no-any-return]
+    return getattr(stats, name, _noop)
 
 
 def domain_key(value: str) -> str | None:
@@ -70,7 +70,7 @@ def domain_key(value: str) -> str | None:
         value = re.sub(r"^[a-z][a-z0-9+.-]*://", "", (value or "").strip().lower())
         host = re.split(r"[/?#:]", value, maxsplit=1)[0].strip(".").removeprefix("www.")
         return host if "." in host else None
-    return domain_or_none(value)  # type: ignore[no-any-return]
+    return domain_or_none(value)
 
 
 def name_key(value: str) -> str:
@@ -79,7 +79,7 @@ def name_key(value: str) -> str:
         from weiquan.platforms.linking import name_key as registry_key
     except ImportError:
         return re.sub(r"[\s\W_]+", "", (value or "").casefold())[:253]
-    return registry_key(value)  # type: ignore[no-any-return]
+    return registry_key(value)
 
 
 def link_case(case: Case) -> Platform | None:
@@ -87,7 +87,7 @@ def link_case(case: Case) -> Platform | None:
         from weiquan.platforms.linking import link_case as registry_link
     except ImportError:
         return _link_case_fallback(case)
-    return registry_link(case)  # type: ignore[no-any-return]
+    return registry_link(case)
 
 
 def _link_case_fallback(case: Case) -> Platform | None:
@@ -249,7 +249,7 @@ def moderate(
         elif taking_down:
             stats_hook("on_unpublished")(c)
         if c.case_id is not None:
-            c.case.log(  # type: ignore[union-attr]
+            c.case.log(
                 "public_approved" if approve else "public_rejected",
                 {"complaint": str(c.public_id), "note": c.moderation_note},
                 moderator,
@@ -279,7 +279,7 @@ def withdraw(complaint: PublicComplaint, actor: Any) -> PublicComplaint:
         c.save()
         if was_published:
             stats_hook("on_withdrawn")(c)
-        c.case.log("public_withdrawn", {"complaint": str(c.public_id), "was_published": was_published}, actor)  # type: ignore[union-attr]
+        c.case.log("public_withdrawn", {"complaint": str(c.public_id), "was_published": was_published}, actor)
     return c
 
 
@@ -298,7 +298,7 @@ def confirm(
         c.save(update_fields=["consumer_confirmed", "consumer_rating"])
         if previous != confirmed:
             stats_hook("on_confirmed")(c, confirmed, previous)
-        c.case.log(  # type: ignore[union-attr]
+        c.case.log(
             "public_confirmed",
             {"complaint": str(c.public_id), "confirmed": confirmed, "rating": rating},
             actor,
@@ -345,7 +345,7 @@ def join_collective(
                 "public_collective_joined",
                 {"complaint": str(c.public_id), "collective": str(collective.public_id)},
                 actor,
-            )  # type: ignore[union-attr]
+            )
     return c
 
 
@@ -359,15 +359,6 @@ def public_collectives(platform: Platform | None = None) -> QuerySet[CollectiveC
         .order_by("-created_at")
     )
     return qs.filter(platform_id__in=platform_family_ids(platform)) if platform else qs
-
-
-def open_collectives(platform: Platform) -> list[CollectiveComplaint]:
-    """What a consumer of this platform may join (their own pending complaint may start or join one)."""
-    return list(
-        CollectiveComplaint.objects.filter(platform_id__in=platform_family_ids(platform)).order_by(
-            "-created_at"
-        )[:20]
-    )
 
 
 # --- reading ---------------------------------------------------------------------------------------------------------
@@ -426,7 +417,7 @@ def page_of(
     except (TypeError, ValueError):
         number = 1
     start = (number - 1) * per_page
-    rows = list(queryset[start : start + per_page + 1])  # type: ignore[index]
+    rows = list(queryset[start : start + per_page + 1])
     return Page(items=rows[:per_page], number=number, has_next=len(rows) > per_page)
 
 
