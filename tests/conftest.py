@@ -45,6 +45,14 @@ def bob_client(client, bob):
 
 
 @pytest.fixture(autouse=True)
+def _fast_password_hasher(request, settings):
+    # Argon2 costs ~0.1 s a hash; the suite hashes thousands of times. tests/test_accounts.py checks that the
+    # production settings still store Argon2 (marked production_hasher, which keeps the real list).
+    if "production_hasher" not in request.keywords:
+        settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
 def _evidence_dir(settings, tmp_path):
     # Each test gets its own evidence folder: nothing leaks between tests or into ./data.
     settings.EVIDENCE_DIR = tmp_path / "evidence"

@@ -13,6 +13,7 @@ pytestmark = pytest.mark.django_db
 STRONG = "kami-refund-2026!"
 
 
+@pytest.mark.production_hasher
 def test_it_signs_up_and_logs_in(client):
     r = client.post(
         reverse("signup"),

@@ -14,7 +14,7 @@ from typing import Any
 import docx
 import pytest
 
-from weiquan.domain import documents
+from weiquan.domain import documents, render
 from weiquan.domain.documents import (
     DOCUMENT_KINDS,
     Document,
@@ -25,12 +25,9 @@ from weiquan.domain.documents import (
     Paragraph,
     Table,
     build_document,
-    render_docx,
-    render_pdf,
-    render_txt,
-    write_documents,
 )
 from weiquan.domain.facts import CaseFacts, EvidenceItem, load_case, parse_case
+from weiquan.domain.render import render_docx, render_pdf, render_txt, write_documents
 from weiquan.domain.taxonomy import OTHER, TYPE_IDS
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -386,12 +383,12 @@ def test_the_pdf_is_numbered_page_x_of_y_and_says_it_is_a_draft(seed: CaseFacts,
 
 
 def test_a_missing_font_is_a_clear_chinese_error(seed: CaseFacts, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv(documents.CJK_FONT_ENV, raising=False)
-    monkeypatch.setattr(documents, "CJK_FONT_CANDIDATES", ())
-    with pytest.raises(documents.CJKFontMissing, match="fonts-wqy-microhei"):
+    monkeypatch.delenv(render.CJK_FONT_ENV, raising=False)
+    monkeypatch.setattr(render, "CJK_FONT_CANDIDATES", ())
+    with pytest.raises(render.CJKFontMissing, match="fonts-wqy-microhei"):
         render_pdf(build("12315", seed))
-    monkeypatch.setenv(documents.CJK_FONT_ENV, "/nonexistent/font.ttf")
-    with pytest.raises(documents.CJKFontMissing, match=documents.CJK_FONT_ENV):
+    monkeypatch.setenv(render.CJK_FONT_ENV, "/nonexistent/font.ttf")
+    with pytest.raises(render.CJKFontMissing, match=render.CJK_FONT_ENV):
         render_pdf(build("12315", seed))
 
 
@@ -401,7 +398,7 @@ def test_the_docx_sets_an_east_asian_font_a_grid_table_and_a_landscape_evidence_
 
     d = docx.Document(io.BytesIO(render_docx(build("evidence_list", seed))))
     rfonts = d.styles["Normal"].element.rPr.rFonts
-    assert rfonts.get(qn("w:eastAsia")) == documents.DOCX_BODY_FONT
+    assert rfonts.get(qn("w:eastAsia")) == render.DOCX_BODY_FONT
     assert d.tables[0].style.name == "Table Grid"
     assert d.sections[0].orientation == WD_ORIENT.LANDSCAPE
     assert d.paragraphs[0].style.name == "Title" and d.paragraphs[0].text == "证据清单"

@@ -92,7 +92,7 @@ def test_the_evidence_list_shows_each_files_hash_checked_against_the_stored_file
 
 
 def test_it_falls_back_to_a_text_list_without_a_cjk_font(case_with_files, tmp_path, monkeypatch):
-    from weiquan.domain.documents import CJKFontMissing
+    from weiquan.domain.render import CJKFontMissing
 
     def no_font(doc):
         raise CJKFontMissing("no font")

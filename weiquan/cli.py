@@ -79,9 +79,10 @@ def cmd_classify(args: argparse.Namespace) -> int:
 
 
 def cmd_docs(args: argparse.Namespace) -> int:
-    from weiquan.domain.documents import DOCUMENT_KINDS, build_document, write_documents
+    from weiquan.domain.documents import DOCUMENT_KINDS, build_document
     from weiquan.domain.escalation import plan
     from weiquan.domain.facts import load_case
+    from weiquan.domain.render import write_documents
 
     formats = [f.strip() for f in args.format.split(",") if f.strip()]
     bad = [f for f in formats if f not in FORMATS]

@@ -25,16 +25,10 @@ from weiquan.cases import pagecache
 from weiquan.cases import wizard as wiz
 from weiquan.cases.forms import RecordForm, today_in_china
 from weiquan.cases.models import CHANNELS, Case, case_for_owner
-from weiquan.domain.documents import (
-    DOCUMENT_KINDS,
-    CJKFontMissing,
-    build_document,
-    render_docx,
-    render_pdf,
-    render_txt,
-)
+from weiquan.domain.documents import DOCUMENT_KINDS, build_document
 from weiquan.domain.escalation import plan as make_plan
 from weiquan.domain.facts import CaseFileError
+from weiquan.domain.render import CJKFontMissing, render_docx, render_pdf, render_txt
 from weiquan.evidence.models import EVIDENCE_KINDS
 
 RENDERERS = {
