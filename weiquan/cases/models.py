@@ -23,7 +23,12 @@ from weiquan.domain.taxonomy import TYPES
 from weiquan.evidence.canonical import canonical_json, event_hash, event_time
 
 PROBLEM_TYPES = [(tid, t.label) for tid, t in TYPES.items()] + [("other", "其他/无法判断")]
-PAYMENT_METHODS = [("alipay", "支付宝"), ("wechat_pay", "微信支付"), ("bank_card", "银行卡"), ("other", "其他")]
+PAYMENT_METHODS = [
+    ("alipay", "支付宝"),
+    ("wechat_pay", "微信支付"),
+    ("bank_card", "银行卡"),
+    ("other", "其他"),
+]
 CHANNELS = [
     ("platform_cs", "平台客服"),
     ("12315", "12315"),
@@ -71,6 +76,7 @@ class Case(models.Model):
     problem_type = models.CharField("问题类型", max_length=32, blank=True, choices=PROBLEM_TYPES)
     amount = models.DecimalField("金额（元）", max_digits=14, decimal_places=2)
     paid_at = models.DateTimeField("付款时间")
+    paid_at_time_known = models.BooleanField("付款时间含时刻", default=True)
     order_no = models.CharField("订单号", max_length=128, blank=True)
     item = models.CharField("商品", max_length=200, blank=True)
     payment_method = models.CharField("付款方式", max_length=16, choices=PAYMENT_METHODS, default="other")
@@ -85,6 +91,9 @@ class Case(models.Model):
     platform_address = models.CharField("经营者地址", max_length=300, blank=True)
     platform_merchant_name = models.CharField("收款商户名", max_length=200, blank=True)
     platform_contact = models.CharField("客服联系方式", max_length=200, blank=True)
+    platform_sold_by = models.CharField("出售方", max_length=8, blank=True)  # platform | shop | "" (unknown)
+    platform_shop = models.JSONField("平台内经营者", null=True, blank=True)  # the case file's platform.shop
+    platform_odr = models.BooleanField("ODR企业", null=True, blank=True)
 
     # The registry entity this case is about, linked by domain, name or merchant name (weiquan.platforms.linking).
     platform = models.ForeignKey(
@@ -95,6 +104,13 @@ class Case(models.Model):
     consumer_phone = models.CharField("电话", max_length=32, blank=True)
     consumer_address = models.CharField("通讯地址", max_length=300, blank=True)
     consumer_email = models.EmailField("邮箱", blank=True)
+    consumer_id_number = models.CharField("身份证号", max_length=18, blank=True)
+    consumer_gender = models.CharField("性别", max_length=1, blank=True)
+    consumer_birth_date = models.DateField("出生日期", null=True, blank=True)
+    consumer_ethnicity = models.CharField("民族", max_length=16, blank=True)
+    consumer_service_address = models.CharField("送达地址", max_length=300, blank=True)
+    consumer_e_service = models.BooleanField("同意电子送达", null=True, blank=True)
+    consumer_e_service_address = models.CharField("电子送达地址", max_length=254, blank=True)
 
     demands = models.JSONField(default=list, blank=True)
     fraud_shown = models.BooleanField(null=True, blank=True)
@@ -130,6 +146,7 @@ class Case(models.Model):
             "problem_type": blank(self.problem_type),
             "amount": str(self.amount),
             "paid_at": self.paid_at.isoformat(),
+            "paid_at_time_known": self.paid_at_time_known,
             "order_no": blank(self.order_no),
             "item": blank(self.item),
             "payment_method": self.payment_method,
@@ -144,12 +161,22 @@ class Case(models.Model):
                 "address": blank(self.platform_address),
                 "merchant_name": blank(self.platform_merchant_name),
                 "contact": blank(self.platform_contact),
+                "sold_by": blank(self.platform_sold_by),
+                "shop": self.platform_shop or None,
+                "odr": self.platform_odr,
             },
             "consumer": {
                 "name": blank(self.consumer_name),
                 "phone": blank(self.consumer_phone),
                 "address": blank(self.consumer_address),
                 "email": blank(self.consumer_email),
+                "id_number": blank(self.consumer_id_number),
+                "gender": blank(self.consumer_gender),
+                "birth_date": self.consumer_birth_date.isoformat() if self.consumer_birth_date else None,
+                "ethnicity": blank(self.consumer_ethnicity),
+                "service_address": blank(self.consumer_service_address),
+                "e_service": self.consumer_e_service,
+                "e_service_address": blank(self.consumer_e_service_address),
             },
             "contacts": [c.to_case_file() for c in self.contacts.all()],
             "evidence": [e.to_case_file() for e in self.evidence.all()],
@@ -203,7 +230,11 @@ class Case(models.Model):
                 from weiquan.evidence.models import Evidence
 
                 Evidence.objects.create(
-                    case=case, kind=e.kind, description=e.description or "", sha256=e.sha256 or "", declared=True
+                    case=case,
+                    kind=e.kind,
+                    description=e.description or "",
+                    sha256=e.sha256 or "",
+                    declared=True,
                 )
             case.log("created", {"case_file": data}, owner)
             from weiquan.platforms.linking import link_case
@@ -218,6 +249,7 @@ class Case(models.Model):
         self.problem_type = facts.problem_type or ""
         self.amount = Decimal(facts.amount)
         self.paid_at = facts.paid_at
+        self.paid_at_time_known = facts.paid_at_time_known
         self.order_no = facts.order_no or ""
         self.item = facts.item or ""
         self.payment_method = facts.payment_method
@@ -227,8 +259,16 @@ class Case(models.Model):
         self.platform_credit_code, self.platform_icp = p.credit_code or "", p.icp or ""
         self.platform_address, self.platform_merchant_name = p.address or "", p.merchant_name or ""
         self.platform_contact = p.contact or ""
+        self.platform_sold_by = p.sold_by or ""
+        self.platform_shop = p.shop.model_dump(mode="json") if p.shop else None
+        self.platform_odr = p.odr
         self.consumer_name, self.consumer_phone = c.name or "", c.phone or ""
         self.consumer_address, self.consumer_email = c.address or "", c.email or ""
+        self.consumer_id_number, self.consumer_gender = c.id_number or "", c.gender or ""
+        self.consumer_birth_date, self.consumer_ethnicity = c.birth_date, c.ethnicity or ""
+        self.consumer_service_address = c.service_address or ""
+        self.consumer_e_service = c.e_service
+        self.consumer_e_service_address = c.e_service_address or ""
         self.demands = list(facts.demands or [])
         self.fraud_shown = facts.fraud_shown
         self.knew_harm_at = facts.knew_harm_at
@@ -250,10 +290,22 @@ class Case(models.Model):
             self.status, self.closed_at = "closed", timezone.now()
             self.outcome_channel, self.recovered_amount = outcome_channel, recovered_amount
             self.next_reminder_at = None
-            self.save(update_fields=["status", "closed_at", "outcome_channel", "recovered_amount", "next_reminder_at"])
+            self.save(
+                update_fields=[
+                    "status",
+                    "closed_at",
+                    "outcome_channel",
+                    "recovered_amount",
+                    "next_reminder_at",
+                ]
+            )
             self.log(
                 "closed",
-                {"outcome_channel": outcome_channel, "recovered_amount": recovered_amount, "days": self.days_taken},
+                {
+                    "outcome_channel": outcome_channel,
+                    "recovered_amount": recovered_amount,
+                    "days": self.days_taken,
+                },
                 actor,
             )
 
@@ -289,6 +341,7 @@ class Contact(models.Model):
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="contacts")
     at = models.DateTimeField("时间")
+    at_time_known = models.BooleanField("时间含时刻", default=True)
     channel = models.CharField("渠道", max_length=32, choices=CHANNELS)
     asked = models.CharField("诉求", max_length=300, blank=True, null=True)
     promise = models.CharField("对方承诺", max_length=200, blank=True, null=True)
@@ -297,6 +350,9 @@ class Contact(models.Model):
     answer = models.TextField("对方答复", blank=True, null=True)
     reference = models.CharField("受理编号", max_length=128, blank=True, null=True)
     served_at = models.DateTimeField("支付令送达时间", null=True, blank=True)
+    agreed_amount = models.DecimalField(
+        "对方同意退还的金额", max_digits=14, decimal_places=2, null=True, blank=True
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -305,6 +361,7 @@ class Contact(models.Model):
     def to_case_file(self) -> dict[str, Any]:
         return {
             "at": self.at.isoformat(),
+            "at_time_known": self.at_time_known,
             "channel": self.channel,
             "asked": self.asked or None,
             "promise": self.promise or None,
@@ -313,6 +370,7 @@ class Contact(models.Model):
             "answer": self.answer or None,
             "reference": self.reference or None,
             "served_at": self.served_at.isoformat() if self.served_at else None,
+            "agreed_amount": str(self.agreed_amount) if self.agreed_amount is not None else None,
         }
 
 
@@ -340,7 +398,11 @@ class CaseEvent(models.Model):
     def compute_hash(self) -> str:
         # The rule lives in a Django-free module so `weiquan verify` can recompute it offline.
         return event_hash(
-            seq=self.seq, at=event_time(self.at), kind=self.kind, payload=self.payload, prev_hash=self.prev_hash
+            seq=self.seq,
+            at=event_time(self.at),
+            kind=self.kind,
+            payload=self.payload,
+            prev_hash=self.prev_hash,
         )
 
     def save(self, *args: Any, **kwargs: Any) -> None:

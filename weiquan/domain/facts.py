@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 import typing
 from decimal import Decimal
 from pathlib import Path
@@ -56,6 +57,17 @@ EvidenceKind = Literal[
 Demand = Literal["deliver", "reissue", "refund", "compensation", "stop_and_remedy", "delete_data"]
 
 
+_DATE_ONLY = re.compile(r"\s*\d{4}-\d{1,2}-\d{1,2}\s*$")
+
+
+def _mark_date_only(data: Any, field: str, flag: str) -> Any:
+    """A day given without a time stays a day: remember it, so no text invents "0时00分" (issue 7)."""
+    if isinstance(data, dict) and flag not in data and isinstance(data.get(field), str):
+        if _DATE_ONLY.match(data[field]):
+            return {**data, flag: False}
+    return data
+
+
 def _as_china_time(value: dt.datetime) -> dt.datetime:
     # A time written without an offset is what the consumer saw on a Chinese phone: Beijing time.
     return value.replace(tzinfo=CHINA_TZ) if value.tzinfo is None else value.astimezone(CHINA_TZ)
@@ -63,6 +75,16 @@ def _as_china_time(value: dt.datetime) -> dt.datetime:
 
 class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, frozen=True)
+
+
+class Shop(_Model):
+    """A seller on a marketplace (平台内经营者): the defendant when the platform only hosts the shop."""
+
+    name: str | None = Field(default=None, description="店铺名称")
+    company: str | None = Field(default=None, description="店铺经营者全称")
+    credit_code: str | None = None
+    address: str | None = None
+    contact: str | None = None
 
 
 class Platform(_Model):
@@ -74,8 +96,15 @@ class Platform(_Model):
     icp: str | None = None
     address: str | None = None
     location: str | None = Field(default=None, description="经营者所在省市，如已知")
-    merchant_name: str | None = Field(default=None, description="支付凭证上显示的收款商户名称")
+    merchant_name: str | None = Field(default=None, description="支付凭证上显示的收款商户名称（收款方全称）")
     contact: str | None = None
+    sold_by: Literal["platform", "shop"] | None = Field(
+        default=None, description="商品由平台自营（platform）还是平台内经营者/店铺（shop）出售；不知道为 null"
+    )
+    shop: Shop | None = Field(default=None, description="平台内经营者（店铺）的信息，sold_by 为 shop 时填写")
+    odr: bool | None = Field(
+        default=None, description="平台是否为 12315 在线消费纠纷解决（ODR）企业；不知道为 null"
+    )
 
     @model_validator(mode="after")
     def _named(self) -> Platform:
@@ -96,6 +125,9 @@ class Platform(_Model):
 
 class Contact(_Model):
     at: dt.datetime
+    at_time_known: bool = Field(
+        default=True, description="false：只知道日期，不知道几点（at 只写日期时自动设置）"
+    )
     channel: ChannelId
     asked: str | None = Field(default=None, description="提出的诉求，如 退款")
     promise: str | None = Field(default=None, description="对方承诺的原话，如 3个工作日内处理")
@@ -104,7 +136,11 @@ class Contact(_Model):
     answer: str | None = Field(default=None, description="对方的答复内容")
     reference: str | None = Field(default=None, description="受理编号、报警回执号等")
     served_at: dt.datetime | None = Field(default=None, description="支付令送达债务人的时间")
+    agreed_amount: Annotated[Decimal, Field(gt=0, max_digits=14, decimal_places=2)] | None = Field(
+        default=None, description="对方明确同意退还的金额（书面答复中写明的数额）"
+    )
 
+    _date_only = model_validator(mode="before")(lambda data: _mark_date_only(data, "at", "at_time_known"))
     _tz = field_validator("at", "promise_by", "served_at")(
         lambda v: _as_china_time(v) if isinstance(v, dt.datetime) else v
     )
@@ -126,6 +162,12 @@ class Consumer(_Model):
     address: str | None = None
     id_number: str | None = None
     email: str | None = None
+    gender: Literal["男", "女"] | None = None
+    birth_date: dt.date | None = None
+    ethnicity: str | None = Field(default=None, description="民族，如 汉族")
+    service_address: str | None = Field(default=None, description="送达地址；缺省为 address")
+    e_service: bool | None = Field(default=None, description="是否同意电子送达；不知道为 null")
+    e_service_address: str | None = Field(default=None, description="电子送达地址：手机号或邮箱")
 
 
 class CaseFacts(_Model):
@@ -134,6 +176,9 @@ class CaseFacts(_Model):
     problem_type: Literal[(*TYPE_IDS, "other")] | None = None  # type: ignore[valid-type]
     amount: Annotated[Decimal, Field(gt=0, max_digits=14, decimal_places=2)]
     paid_at: dt.datetime
+    paid_at_time_known: bool = Field(
+        default=True, description="false：只知道付款日期（paid_at 只写日期时自动设置）"
+    )
     order_no: str | None = None
     item: str | None = Field(default=None, description="所购商品，如 100元游戏点卡")
     payment_method: PaymentMethod = "other"
@@ -146,6 +191,9 @@ class CaseFacts(_Model):
     fraud_shown: bool | None = Field(default=None, description="是否已有证据表明经营者欺诈（消法第五十五条）")
     knew_harm_at: dt.date | None = Field(default=None, description="知道权益受损的日期；缺省为付款日")
 
+    _date_only = model_validator(mode="before")(
+        lambda data: _mark_date_only(data, "paid_at", "paid_at_time_known")
+    )
     _tz = field_validator("paid_at")(lambda v: _as_china_time(v) if isinstance(v, dt.datetime) else v)
 
     @model_validator(mode="after")
@@ -279,12 +327,16 @@ def load_case(path: str | Path) -> CaseFacts:
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise CaseFileError([("", f"JSON 格式错误：第 {exc.lineno} 行第 {exc.colno} 列（{exc.msg}）")]) from None
+        raise CaseFileError(
+            [("", f"JSON 格式错误：第 {exc.lineno} 行第 {exc.colno} 列（{exc.msg}）")]
+        ) from None
     facts = parse_case(data)
     base = path.resolve().parent
     if any(e.file for e in facts.evidence):
         evidence = [
-            e.model_copy(update={"file": str(base / e.file)}) if e.file and not Path(e.file).is_absolute() else e
+            e.model_copy(update={"file": str(base / e.file)})
+            if e.file and not Path(e.file).is_absolute()
+            else e
             for e in facts.evidence
         ]
         facts = facts.model_copy(update={"evidence": evidence})
