@@ -62,9 +62,9 @@ _DATE_ONLY = re.compile(r"\s*\d{4}-\d{1,2}-\d{1,2}\s*$")
 
 def _mark_date_only(data: Any, field: str, flag: str) -> Any:
     """A day given without a time stays a day: remember it, so no text invents "0时00分" (issue 7)."""
-    if isinstance(data, dict) and flag not in data and isinstance(data.get(field), str):
-        if _DATE_ONLY.match(data[field]):
-            return {**data, flag: False}
+    value = data.get(field) if isinstance(data, dict) else None
+    if isinstance(value, str) and flag not in data and _DATE_ONLY.match(value):
+        return {**data, flag: False}
     return data
 
 
