@@ -10,11 +10,11 @@ from io import StringIO
 
 import pytest
 from django.core.management import call_command
-from django.db import connection
+from django.db import connection, transaction
 from django.utils import timezone
 
+from weiquan import worker as polling
 from weiquan.cases import reminders as worker
-from weiquan.cases.management.commands import remind as remind_command
 from weiquan.cases.models import Case, ReminderSent
 from weiquan.domain.facts import CHINA_TZ
 
@@ -264,6 +264,36 @@ def test_concurrent_worker_threads_send_each_reminder_once(make_case, clock, mai
     assert ReminderSent.objects.filter(delivered=True).count() == len(cases)
 
 
+@pytest.mark.django_db(transaction=True)
+def test_a_second_worker_skips_the_case_another_worker_holds(make_case, clock, mailoutbox):
+    """PostgreSQL: SKIP LOCKED sends a second worker to the next due case instead of losing the same race."""
+    if not connection.features.has_select_for_update_skip_locked:
+        pytest.skip("SQLite serialises writers; row locks need PostgreSQL")
+    first, second = make_case(), make_case()
+    clock.move_to(beijing(12, 1, 9, 5))
+    holding, release = threading.Event(), threading.Event()
+
+    def hold_first() -> None:
+        try:
+            with transaction.atomic():
+                Case.objects.select_for_update().get(pk=first.pk)
+                holding.set()
+                release.wait(10)
+        finally:
+            connection.close()
+
+    holder = threading.Thread(target=hold_first)
+    holder.start()
+    assert holding.wait(10)
+    try:
+        outcome = worker.process_one()
+    finally:
+        release.set()
+        holder.join(10)
+    assert outcome is not None and outcome.kind == "sent"
+    assert outcome.case_id == second.pk
+
+
 # --- catching up, changes, closing --------------------------------------------------------------------------------
 
 
@@ -379,7 +409,7 @@ def test_the_loop_stops_cleanly_on_sigterm(case, clock, mailoutbox, monkeypatch)
         os.kill(os.getpid(), signal.SIGTERM)
 
     before = signal.getsignal(signal.SIGTERM)
-    monkeypatch.setattr(remind_command, "sleep", sleep)
+    monkeypatch.setattr(polling, "sleep", sleep)
     out = remind(loop=True, interval=30)
     assert naps == [1]  # the 30-second wait is cut short by the signal
     assert "已发送 1 封" in out
@@ -393,6 +423,6 @@ def test_the_loop_stops_cleanly_on_keyboard_interrupt(case, clock, mailoutbox, m
     def sleep(seconds: float) -> None:
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(remind_command, "sleep", sleep)
+    monkeypatch.setattr(polling, "sleep", sleep)
     out = remind(loop=True, interval=5)
     assert "已中断" in out and "已发送 1 封" in out

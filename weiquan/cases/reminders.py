@@ -13,7 +13,7 @@ from typing import Any, Literal
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
-from django.db import transaction
+from django.db import connection, transaction
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -85,9 +85,18 @@ class Outcome:
 
 
 def find_due(now: dt.datetime) -> Case | None:
-    # Earliest first, so a backlog drains in deadline order; the index on next_reminder_at serves this query.
+    """The earliest due case that no other worker holds.
+
+    Earliest first, so a backlog drains in deadline order; the index on next_reminder_at serves this query. Where
+    the database can (PostgreSQL), the row is locked with SKIP LOCKED inside the caller's transaction, so a second
+    worker takes the next case instead of computing the same plan and losing the claim. The conditional UPDATE in
+    ``claim`` stays the guard everywhere (SQLite has no row locks: its write transaction serialises workers).
+    """
     q = Case.objects.filter(status="open", next_reminder_at__lte=now).select_related("owner")
-    return q.order_by("next_reminder_at", "pk").first()
+    q = q.order_by("next_reminder_at", "pk")
+    if connection.features.has_select_for_update_skip_locked:
+        q = q.select_for_update(skip_locked=True, of=("self",))
+    return q.first()
 
 
 def prepare(case: Case, now: dt.datetime) -> Claim:
@@ -169,19 +178,20 @@ def process_one(now: dt.datetime | None = None) -> Outcome | None:
     propagate.
     """
     now = now or timezone.now()
-    case = find_due(now)
-    if case is None:
-        return None
-    try:
-        c = prepare(case, now)
-    except Exception:
-        logger.exception("cannot compute reminders for case %s", case.public_id)
-        Case.objects.filter(pk=case.pk, next_reminder_at=case.next_reminder_at).update(
-            next_reminder_at=now + RETRY_AFTER
-        )
-        return Outcome(case.pk, "error")
-    if not claim(c):
-        return Outcome(case.pk, "lost_race")
+    with transaction.atomic():  # holds the SKIP LOCKED row lock from find_due until the claim commits
+        case = find_due(now)
+        if case is None:
+            return None
+        try:
+            c = prepare(case, now)
+        except Exception:
+            logger.exception("cannot compute reminders for case %s", case.public_id)
+            Case.objects.filter(pk=case.pk, next_reminder_at=case.next_reminder_at).update(
+                next_reminder_at=now + RETRY_AFTER
+            )
+            return Outcome(case.pk, "error")
+        if not claim(c):
+            return Outcome(case.pk, "lost_race")
     try:
         return deliver(c)
     except Exception:

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F
 from django.urls import reverse
 from django.utils import timezone
@@ -213,7 +213,10 @@ def find_due(now: dt.datetime) -> WebhookDelivery | None:
     q = WebhookDelivery.objects.filter(
         delivered_at__isnull=True, attempts__lt=MAX_ATTEMPTS, next_attempt_at__lte=now, webhook__active=True
     )
-    return q.select_related("webhook").order_by("next_attempt_at", "pk").first()
+    q = q.select_related("webhook").order_by("next_attempt_at", "pk")
+    if connection.features.has_select_for_update_skip_locked:
+        q = q.select_for_update(skip_locked=True, of=("self",))  # a second worker takes the next row
+    return q.first()
 
 
 def claim(delivery: WebhookDelivery, now: dt.datetime) -> bool:
@@ -253,11 +256,12 @@ def process_one(now: dt.datetime | None = None) -> Outcome | None:
        after backoff(attempts); at MAX_ATTEMPTS the row stays undelivered and is no longer due (given up).
     """
     now = now or timezone.now()
-    delivery = find_due(now)
-    if delivery is None:
-        return None
-    if not claim(delivery, now):
-        return Outcome(delivery.pk, "lost_race")
+    with transaction.atomic():  # the SKIP LOCKED row lock lasts until the lease is committed
+        delivery = find_due(now)
+        if delivery is None:
+            return None
+        if not claim(delivery, now):
+            return Outcome(delivery.pk, "lost_race")
     try:
         send(delivery)
     except OutboundError as exc:
