@@ -75,9 +75,7 @@ def test_it_contains_the_files_the_manifest_and_the_evidence_list(case_with_file
     assert manifest["log"]["head"] == case_with_files.log_head
 
 
-def test_the_evidence_list_shows_each_files_hash_checked_against_the_stored_file(
-    case_with_files, tmp_path, monkeypatch
-):
+def test_the_evidence_list_shows_the_hash_of_the_bytes_in_the_zip(case_with_files, tmp_path, monkeypatch):
     documents = []
     real_render = bundle_module.render_pdf
     monkeypatch.setattr(bundle_module, "render_pdf", lambda doc: documents.append(doc) or real_render(doc))
@@ -85,10 +83,30 @@ def test_the_evidence_list_shows_each_files_hash_checked_against_the_stored_file
     build_bundle(case_with_files, tmp_path / "bundle.zip")
 
     text = documents[0].text()
-    assert hashlib.sha256(PNG).hexdigest() in text
-    assert hashlib.sha256(CHAT).hexdigest() in text
+    with zipfile.ZipFile(tmp_path / "bundle.zip") as zf:
+        for entry in ("files/4-chat.png", "files/5-聊天记录.txt"):
+            assert hashlib.sha256(zf.read(entry)).hexdigest() in text
     assert "文件：4-chat.png" in text and "文件：5-聊天记录.txt" in text
-    assert text.count("文件与登记值一致") == 2
+
+
+def test_a_stored_file_changed_after_upload_is_listed_by_its_real_hash_and_caught_by_verify(
+    case_with_files, tmp_path, monkeypatch
+):
+    from weiquan.evidence.storage import blob_store
+    from weiquan.evidence.verify import verify_bundle
+
+    documents = []
+    real_render = bundle_module.render_pdf
+    monkeypatch.setattr(bundle_module, "render_pdf", lambda doc: documents.append(doc) or real_render(doc))
+    path = blob_store().path(hashlib.sha256(PNG).hexdigest())
+    path.chmod(0o644)
+    path.write_bytes(PNG + b"tampered")
+
+    build_bundle(case_with_files, tmp_path / "bundle.zip")
+
+    assert hashlib.sha256(PNG + b"tampered").hexdigest() in documents[0].text()
+    report = verify_bundle(tmp_path / "bundle.zip")
+    assert not report.ok and any("4-chat.png" in p for p in report.problems)
 
 
 def test_it_falls_back_to_a_text_list_without_a_cjk_font(case_with_files, tmp_path, monkeypatch):

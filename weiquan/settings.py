@@ -144,6 +144,34 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 0  # every upload goes to a temporary file, never 
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_TEMP_DIR = None
 
+# Where evidence blobs live (weiquan.evidence.storage): the local folder by default; S3-compatible object storage
+# (django-storages) when WEIQUAN_S3_BUCKET is set — shared by every server, so a file uploaded on one machine is
+# served and bundled by the others. Uploads are still spooled and hashed in EVIDENCE_DIR/tmp on each machine.
+_EVIDENCE_STORAGE: dict[str, object] = {
+    "BACKEND": "django.core.files.storage.FileSystemStorage",
+    "OPTIONS": {"location": EVIDENCE_DIR},
+}
+if bucket := os.getenv("WEIQUAN_S3_BUCKET"):
+    _EVIDENCE_STORAGE = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": bucket,
+            "endpoint_url": os.getenv("WEIQUAN_S3_ENDPOINT_URL") or None,
+            "region_name": os.getenv("WEIQUAN_S3_REGION") or None,
+            "access_key": os.getenv("WEIQUAN_S3_ACCESS_KEY_ID") or None,
+            "secret_key": os.getenv("WEIQUAN_S3_SECRET_ACCESS_KEY") or None,
+            "location": os.getenv("WEIQUAN_S3_PREFIX", "evidence"),
+            "file_overwrite": True,  # keys are content hashes: the store checks existence itself, never renames
+            "default_acl": None,
+            "querystring_auth": True,
+        },
+    }
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    "evidence": _EVIDENCE_STORAGE,
+}
+
 EMAIL_BACKEND = os.getenv("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = os.getenv("DEFAULT_FROM_EMAIL", "weiquan <noreply@localhost>")
 

@@ -5,7 +5,10 @@
     manifest.json        every item's metadata and hash, the complete hash-chained case log and its head hash
 
 ``weiquan verify BUNDLE.zip`` (verify.py) re-checks all of it offline. Files are copied into the ZIP in 1 MB
-chunks, so a long screen recording is never held in memory.
+chunks, so a long screen recording is never held in memory, and hashed while they are copied: the evidence list
+shows the hash of the bytes that went into this ZIP (one read of each stored file, from local disk or object
+storage alike), while the manifest keeps the hash registered at upload — so a stored file that changed since
+shows up as a mismatch in ``weiquan verify``.
 """
 
 from __future__ import annotations
@@ -14,7 +17,6 @@ import datetime as dt
 import hashlib
 import json
 import re
-import shutil
 import tempfile
 import zipfile
 from pathlib import Path
@@ -37,6 +39,7 @@ EVIDENCE_LIST_PDF = "证据清单.pdf"
 EVIDENCE_LIST_TXT = "证据清单.txt"
 # Already-compressed media gain nothing from deflate; text does.
 _DEFLATE = ("text/", "message/")
+_CHUNK = 1024 * 1024
 _UNSAFE = re.compile(r'[\x00-\x1f\x7f<>:"/\\|?*]')
 
 
@@ -50,16 +53,8 @@ def build_bundle(case: Case, out: BinaryIO | Path) -> None:
     paths = {
         ev.pk: f"files/{seq}-{safe_name(ev.original_name)}" for seq, ev in enumerate(items, 1) if ev.has_file
     }
-    doc_name, doc_bytes = _evidence_list(case, items, paths, now.astimezone(CHINA_TZ).date())
-    manifest = {
-        "format": FORMAT,
-        "case": str(case.public_id),
-        "generated_at": now.astimezone(CHINA_TZ).isoformat(),
-        "evidence": [_item(seq, ev, paths.get(ev.pk)) for seq, ev in enumerate(items, 1)],
-        "documents": [{"path": doc_name, "sha256": _sha256(doc_bytes), "size": len(doc_bytes)}],
-        "log": {"head": events[-1].hash if events else "", "events": [_event(e) for e in events]},
-    }
     store = blob_store()
+    copied: dict[int, str] = {}  # evidence pk -> SHA-256 of the bytes copied into the ZIP
     with zipfile.ZipFile(out, "w", allowZip64=True) as zf:
         for ev in items:
             if ev.pk not in paths:
@@ -69,8 +64,21 @@ def build_bundle(case: Case, out: BinaryIO | Path) -> None:
                 zipfile.ZIP_DEFLATED if ev.content_type.startswith(_DEFLATE) else zipfile.ZIP_STORED
             )
             info.file_size = ev.size or 0  # known up front, so ZIP64 is chosen for files over 4 GB
+            digest = hashlib.sha256()
             with store.open(ev.sha256) as src, zf.open(info, "w") as dst:
-                shutil.copyfileobj(src, dst, 1024 * 1024)
+                while chunk := src.read(_CHUNK):
+                    digest.update(chunk)
+                    dst.write(chunk)
+            copied[ev.pk] = digest.hexdigest()
+        doc_name, doc_bytes = _evidence_list(case, items, paths, copied, now.astimezone(CHINA_TZ).date())
+        manifest = {
+            "format": FORMAT,
+            "case": str(case.public_id),
+            "generated_at": now.astimezone(CHINA_TZ).isoformat(),
+            "evidence": [_item(seq, ev, paths.get(ev.pk)) for seq, ev in enumerate(items, 1)],
+            "documents": [{"path": doc_name, "sha256": _sha256(doc_bytes), "size": len(doc_bytes)}],
+            "log": {"head": events[-1].hash if events else "", "events": [_event(e) for e in events]},
+        }
         zf.writestr(_info(doc_name, now), doc_bytes)
         zf.writestr(_info(MANIFEST, now), json.dumps(manifest, ensure_ascii=False, indent=2))
 
@@ -107,32 +115,26 @@ def safe_name(name: str) -> str:
 
 
 def _evidence_list(
-    case: Case, items: list[Evidence], paths: dict[int, str], today: dt.date
+    case: Case, items: list[Evidence], paths: dict[int, str], copied: dict[int, str], today: dt.date
 ) -> tuple[str, bytes]:
     """The 证据清单 of exactly the items in the bundle, numbered like files/<seq>-….
 
-    The document hashes each file itself (through a link named like its ZIP entry) rather than copying the hash
-    from the database, so its "文件与登记值一致" is checked against the stored original at export time. That is a
-    second read of every file, paid once per export.
+    Each row shows the hash of the bytes copied into this ZIP (``copied``), not the value in the database, so
+    the list describes the files a court receives; ``weiquan verify`` compares both.
     """
-    with tempfile.TemporaryDirectory(prefix="weiquan-bundle-") as tmp:
-        evidence = []
-        for ev in items:
-            link = None
-            if ev.pk in paths:
-                link = Path(tmp) / paths[ev.pk].removeprefix("files/")
-                link.symlink_to(blob_store().path(ev.sha256))
-            evidence.append(
-                EvidenceItem(
-                    kind=ev.kind,
-                    file=str(link) if link else None,
-                    sha256=ev.sha256 or None,
-                    description=ev.description or None,
-                    captured_at=ev.exif_taken_at,
-                )
-            )
-        facts = case.facts().model_copy(update={"evidence": evidence})
-        doc = build_document("evidence_list", facts, problem_type=case.plan(today).problem_type, today=today)
+    evidence = [
+        EvidenceItem(
+            kind=ev.kind,
+            # The ZIP entry's name, for the row's file name; the hash comes from the copy, not from re-reading it.
+            file=paths.get(ev.pk),
+            sha256=copied.get(ev.pk) or ev.sha256 or None,
+            description=ev.description or None,
+            captured_at=ev.exif_taken_at,
+        )
+        for ev in items
+    ]
+    facts = case.facts().model_copy(update={"evidence": evidence})
+    doc = build_document("evidence_list", facts, problem_type=case.plan(today).problem_type, today=today)
     try:
         return EVIDENCE_LIST_PDF, render_pdf(doc)
     except CJKFontMissing:

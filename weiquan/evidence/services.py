@@ -14,7 +14,6 @@ file, and an upload that was cut off never reaches step 2.
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any, BinaryIO
 
 from django.conf import settings
@@ -134,12 +133,8 @@ def evidence_for_owner(user: Any, public_id: Any) -> Evidence:
         raise Http404(_("证据不存在")) from exc
 
 
-def blob_path(evidence: Evidence) -> Path:
-    if not evidence.has_file:
-        raise FileNotFoundError(_("这项证据只有登记，没有上传文件"))
-    return blob_store().path(evidence.sha256)
-
-
 def open_blob(evidence: Evidence) -> BinaryIO:
     """The stored original, opened for reading (the caller closes it)."""
-    return open(blob_path(evidence), "rb")
+    if not evidence.has_file:
+        raise FileNotFoundError(_("这项证据只有登记，没有上传文件"))
+    return blob_store().open(evidence.sha256)

@@ -5,8 +5,12 @@ rename) that was hashed while it was written (``Spool``). ``BlobStore.commit`` m
 its hash. A crash at any point leaves at most a file in tmp/ or a blob no row names yet; ``cleanup_evidence``
 removes both once they are old enough that no upload can still be using them.
 
-A hosted install would put blobs in S3-compatible storage behind the same few methods (``commit``, ``open``,
-``exists``, ``blobs``, ``delete``); the Spool stays local either way.
+Where the blobs live is Django's Storage API: ``STORAGES["evidence"]``. The default is the local folder
+(FileSystemStorage at EVIDENCE_DIR), written with the atomic rename and fsyncs below; a hosted install points it at
+S3-compatible object storage (django-storages' S3Storage, ``WEIQUAN_S3_BUCKET``), where ``commit`` uploads the
+spooled file under its hash unless that key exists already — content addressing makes a second upload of the same
+bytes a no-op, and nothing is ever overwritten. The Spool stays local either way: the hash is computed while the
+upload streams in, before any byte reaches the store.
 """
 
 from __future__ import annotations
@@ -21,25 +25,46 @@ from pathlib import Path
 from typing import BinaryIO
 
 from django.conf import settings
+from django.core.files import File
+from django.core.files.storage import FileSystemStorage, Storage, storages
+from django.utils.module_loading import import_string
 
 _HEX64 = re.compile(r"[0-9a-f]{64}")
 
 
+def blob_name(sha256: str) -> str:
+    """The blob's key: two levels of 256 folders keep every folder small even with millions of files."""
+    if not _HEX64.fullmatch(sha256):
+        raise ValueError(f"not a SHA-256: {sha256!r}")
+    return f"{sha256[:2]}/{sha256[2:4]}/{sha256}"
+
+
 class BlobStore:
-    def __init__(self, root: Path) -> None:
+    """Blobs by SHA-256. ``storage`` None: the local folder ``root`` itself; otherwise a Django Storage."""
+
+    def __init__(self, root: Path, storage: Storage | None = None) -> None:
         self.root = Path(root)
         self.tmp_dir = self.root / "tmp"
+        self.storage = storage
+
+    @property
+    def local(self) -> bool:
+        return self.storage is None
 
     def path(self, sha256: str) -> Path:
-        if not _HEX64.fullmatch(sha256):
-            raise ValueError(f"not a SHA-256: {sha256!r}")
-        # Two levels of 256 folders keep every folder small even with millions of files.
-        return self.root / sha256[:2] / sha256[2:4] / sha256
+        """The local file of a blob (local store only)."""
+        if self.storage is not None:
+            raise RuntimeError("remote evidence storage has no local paths")
+        return self.root / blob_name(sha256)
 
     def exists(self, sha256: str) -> bool:
+        if self.storage is not None:
+            return bool(self.storage.exists(blob_name(sha256)))
         return self.path(sha256).is_file()
 
     def open(self, sha256: str) -> BinaryIO:
+        if self.storage is not None:
+            return self.storage.open(blob_name(sha256), "rb")  # type: ignore[no-any-return]
         return open(self.path(sha256), "rb")
 
     def spool(self, limit: int) -> Spool:
@@ -55,7 +80,12 @@ class BlobStore:
         3. Otherwise make it read-only and rename it into place (atomic on one file system), then fsync the
            folder so the rename itself survives a power cut before the database row is written.
         Two uploads of the same bytes racing past step 2 both rename identical content: harmless.
+
+        With object storage: upload the file under its hash unless that key exists (same hash, same bytes), then
+        drop the temporary file.
         """
+        if self.storage is not None:
+            return self._commit_remote(temp_path, sha256)
         fd = os.open(temp_path, os.O_RDONLY)
         try:
             os.fsync(fd)
@@ -72,14 +102,40 @@ class BlobStore:
         _fsync_dir(final.parent)
         return True
 
-    def blobs(self) -> Iterator[Path]:
+    def _commit_remote(self, temp_path: Path, sha256: str) -> bool:
+        assert self.storage is not None
+        name = blob_name(sha256)
+        try:
+            if self.storage.exists(name):
+                return False
+            with open(temp_path, "rb") as fh:
+                saved = self.storage.save(name, File(fh, name=name))
+            if saved != name:  # a storage that renames instead of keeping the key would break addressing
+                raise RuntimeError(f"evidence storage stored {name} as {saved}")
+            return True
+        finally:
+            temp_path.unlink(missing_ok=True)
+
+    def blobs(self) -> Iterator[tuple[str, float]]:
+        """Every stored blob as (sha256, last-modified time as a Unix timestamp)."""
+        if self.storage is not None:
+            for first in self.storage.listdir("")[0]:
+                for second in self.storage.listdir(first)[0]:
+                    for name in self.storage.listdir(f"{first}/{second}")[1]:
+                        if _HEX64.fullmatch(name):
+                            key = f"{first}/{second}/{name}"
+                            yield name, self.storage.get_modified_time(key).timestamp()
+            return
         for first in self.root.glob("[0-9a-f][0-9a-f]"):
             for path in first.glob("[0-9a-f][0-9a-f]/*"):
                 if _HEX64.fullmatch(path.name):
-                    yield path
+                    yield path.name, path.stat().st_mtime
 
-    def delete(self, path: Path) -> None:
-        path.unlink(missing_ok=True)
+    def delete(self, sha256: str) -> None:
+        if self.storage is not None:
+            self.storage.delete(blob_name(sha256))
+        else:
+            self.path(sha256).unlink(missing_ok=True)
 
 
 # Hashing and writing of uploads run here, one chunk behind the request thread that parses the multipart body.
@@ -160,5 +216,11 @@ def _fsync_dir(path: Path) -> None:
 
 
 def blob_store() -> BlobStore:
-    # Read the setting on each call: tests give every test its own EVIDENCE_DIR.
-    return BlobStore(Path(settings.EVIDENCE_DIR))
+    """The evidence store of STORAGES["evidence"]; the local folder EVIDENCE_DIR unless object storage is set.
+
+    Read on each call: tests give every test its own EVIDENCE_DIR. Uploads spool in EVIDENCE_DIR/tmp either way.
+    """
+    backend = settings.STORAGES.get("evidence", {}).get("BACKEND")
+    if not backend or issubclass(import_string(backend), FileSystemStorage):
+        return BlobStore(Path(settings.EVIDENCE_DIR))
+    return BlobStore(Path(settings.EVIDENCE_DIR), storages["evidence"])

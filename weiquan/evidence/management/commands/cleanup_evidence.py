@@ -32,13 +32,17 @@ class Command(BaseCommand):
         verb = "将删除" if dry_run else "已删除"
 
         stale_temps = [p for p in store.tmp_dir.glob("*") if p.is_file() and p.stat().st_mtime < cutoff]
-        old_blobs = [p for p in store.blobs() if p.stat().st_mtime < cutoff]
+        old_blobs = [sha for sha, mtime in store.blobs() if mtime < cutoff]
         referenced = set(Evidence.objects.exclude(sha256="").values_list("sha256", flat=True))
-        orphans = [p for p in old_blobs if p.name not in referenced]
-        for path in stale_temps + orphans:
+        orphans = [sha for sha in old_blobs if sha not in referenced]
+        for path in stale_temps:
             if not dry_run:
-                store.delete(path)
+                path.unlink(missing_ok=True)
             self.stdout.write(f"{verb} {path}")
+        for sha in orphans:
+            if not dry_run:
+                store.delete(sha)
+            self.stdout.write(f"{verb} {store.path(sha) if store.local else sha}")
 
         missing = [
             ev
