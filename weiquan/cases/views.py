@@ -218,7 +218,8 @@ def _case_context(case: Case, record_form: RecordForm, today: dt.date) -> dict[s
         "evidence_kinds": EVIDENCE_KINDS,
         "outcome_label": dict(CHANNELS).get(case.outcome_channel, case.outcome_channel),
         "files": [e for e in evidence if e.has_file],
-        "declared": [e for e in evidence if not e.has_file],
+        # Declared but not uploaded: only kinds with no uploaded file at all (an upload settles its declaration).
+        "declared": [e for e in evidence if not e.has_file and e.kind not in {f.kind for f in evidence if f.has_file}],
         "contacts": list(case.contacts.all()),
         "record_form": record_form,
         "upload_kind": missing[0] if missing else "order_screenshot",
