@@ -394,7 +394,7 @@ try:
 except ImportError as exc:
     sys.stderr.write(f"typst: {exc}")
     sys.exit(3)
-job = json.load(sys.stdin)
+job = json.load(sys.stdin.buffer)
 fonts = typst.Fonts(include_system_fonts=False, include_embedded_fonts=False, font_paths=[job["fonts"]])
 try:
     pdf = typst.compile(job["source"].encode(), font_paths=fonts, ignore_system_fonts=True,
@@ -413,13 +413,16 @@ _TYPST_SOURCE = r"""
 #let red = rgb("#c00000")
 #let grey = luma(85)
 
-// A rich text is a list of [text, flagged, breakable] spans: flagged ones are the 【请填写…】 slots (red on
-// yellow); breakable ones are long Latin runs (a SHA-256, a URL) allowed to wrap between any two characters.
+// A rich text is a list of [text, flagged, kind] spans. Flagged ones are the 【请填写…】 slots (red on yellow).
+// Kind "run": a long Latin run (a SHA-256, a URL), allowed to wrap between any two characters; the first and last
+// characters stay plain text, so Typst still spaces them from the Chinese around. Kind "quote": quotation marks,
+// set full width as Chinese text has them (the fonts' default glyphs are the narrow Latin ones).
 #let rich(spans) = {
-  for (s, flagged, breakable) in spans {
-    // The first and last characters stay plain text, so Typst still spaces them from the Chinese around.
-    let cs = s.clusters()
-    let body = if breakable [#cs.first()#cs.slice(1, -1).map(box).join()#cs.last()] else { s }
+  for (s, flagged, kind) in spans {
+    let body = if kind == "run" {
+      let cs = s.clusters()
+      [#cs.first()#cs.slice(1, -1).map(box).join()#cs.last()]
+    } else if kind == "quote" { text(features: ("fwid",), s) } else { s }
     if flagged { highlight(fill: rgb("#fff2b3"), text(fill: red, body)) } else { body }
   }
 }
@@ -497,21 +500,22 @@ _TYPST_SOURCE = r"""
 """.replace("__BODY__", PDF_BODY_FONT).replace("__HEADING__", PDF_HEADING_FONT)
 
 # A Latin run this long (a domain, an order number, a SHA-256) may wrap anywhere: else it overflows a table cell,
-# or leaves a justified line of Chinese with wide gaps before it.
-_LONG_RUN = re.compile(r"[!-~]{10,}")
+# or leaves a justified line of Chinese with wide gaps before it. Quotation marks are set full width.
+_SPECIAL = re.compile(r"(?P<run>[!-~]{10,})|(?P<quote>[“”‘’]+)")
 
 
-def _rich(text: str) -> list[tuple[str, bool, bool]]:
-    spans: list[tuple[str, bool, bool]] = []
+def _rich(text: str) -> list[tuple[str, bool, str]]:
+    """``text`` as [text, flagged, kind] spans for the Typst ``rich`` function (kind: "", "run" or "quote")."""
+    spans: list[tuple[str, bool, str]] = []
     for span, flagged in _flag_spans(text):
         pos = 0
-        for m in _LONG_RUN.finditer(span):
+        for m in _SPECIAL.finditer(span):
             if m.start() > pos:
-                spans.append((span[pos : m.start()], flagged, False))
-            spans.append((m.group(), flagged, True))
+                spans.append((span[pos : m.start()], flagged, ""))
+            spans.append((m.group(), flagged, m.lastgroup or ""))
             pos = m.end()
         if pos < len(span):
-            spans.append((span[pos:], flagged, False))
+            spans.append((span[pos:], flagged, ""))
     return spans
 
 
