@@ -41,6 +41,7 @@ ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = sorted((ROOT / "examples").glob("*.json"))
 TODAY = date(2026, 11, 25)
 CLOSING = "，。；：、！？）》」"
+OPENING = "（《「【“"
 POPPLER = shutil.which("pdffonts") and shutil.which("pdftotext") and shutil.which("pdftoppm")
 needs_poppler = pytest.mark.skipif(not POPPLER, reason="poppler-utils (pdffonts, pdftotext) is not installed")
 
@@ -96,16 +97,17 @@ def words(pdf: Path) -> list[Word]:
     return found
 
 
-def line_starts(pdf: Path) -> list[Word]:
-    """Words that begin a visual line: nothing on the same line ends just before them (or overlaps them).
+def line_edges(pdf: Path) -> tuple[list[Word], list[Word]]:
+    """The words that begin and the words that end a visual line.
 
-    ``pdftotext`` alone cannot tell: where Typst compresses two full-width punctuation marks (“）：”), the glyphs
-    overlap and pdftotext starts a new text line although the reader sees one. So lines are rebuilt from word
-    boxes: same page, overlapping vertically, and a predecessor is a word ending less than 4 pt to the left
+    A word begins a line when nothing on the same line ends just before it (or overlaps it), and ends one when
+    nothing starts just after it. ``pdftotext`` alone cannot tell: where Typst compresses two full-width
+    punctuation marks (“）：”), the glyphs overlap and pdftotext starts a new text line although the reader sees
+    one. So lines are rebuilt from word boxes: same page, overlapping vertically, a neighbour less than 4 pt away
     (table cells are further apart: 3 pt of padding on each side of the rule).
     """
     ws = words(pdf)
-    starts = []
+    starts, ends = [], []
     for w in ws:
         same_line = [
             v
@@ -114,7 +116,9 @@ def line_starts(pdf: Path) -> list[Word]:
         ]
         if not any(v.x0 < w.x0 and v.x1 > w.x0 - 4 for v in same_line):
             starts.append(w)
-    return starts
+        if not any(v.x1 > w.x1 and v.x0 < w.x1 + 4 for v in same_line):
+            ends.append(w)
+    return starts, ends
 
 
 def pdffonts(pdf: Path) -> list[dict[str, str]]:
@@ -171,9 +175,13 @@ def test_every_document_of_every_example_embeds_its_fonts_and_breaks_lines_the_c
         for f in fonts:
             if f["emb"] != "yes" or "NotoS" not in f["name"]:
                 problems.append(f"{path.name}: font {f['name']} embedded={f['emb']}")
-        for w in line_starts(path):
+        starts, ends = line_edges(path)
+        for w in starts:
             if w.text[:1] in CLOSING:
                 problems.append(f"{path.name} p.{w.page + 1}: a line starts with {w.text[:12]!r}")
+        for w in ends:
+            if w.text[-1:] in OPENING:
+                problems.append(f"{path.name} p.{w.page + 1}: a line ends with {w.text[-12:]!r}")
         sizes = page_sizes(path)
         landscape = [s[0] > s[1] for s in sizes]
         if landscape != [doc.landscape] * len(sizes) or any(round(max(s)) != 842 for s in sizes):
@@ -186,10 +194,12 @@ def test_every_document_of_every_example_embeds_its_fonts_and_breaks_lines_the_c
 
 
 @needs_poppler
-def test_the_line_check_catches_a_line_that_starts_with_a_comma(tmp_path: Path) -> None:
-    # A consumer's own line break before a comma: the one way a line can start with one.
-    path = write(tmp_path, "comma", doc_of(Paragraph("客服说\n，卡密发出后概不退换。" + "理由不成立。" * 20)))
-    assert [w.text[:1] for w in line_starts(path)].count("，") == 1
+def test_the_line_check_catches_a_comma_starting_a_line_and_a_bracket_ending_one(tmp_path: Path) -> None:
+    # A consumer's own line breaks: the one way either can happen.
+    text = "客服说\n，卡密发出后概不退换（\n见截图）。" + "理由不成立。" * 20
+    starts, ends = line_edges(write(tmp_path, "breaks", doc_of(Paragraph(text))))
+    assert [w.text[:1] for w in starts].count("，") == 1
+    assert [w.text[-1:] for w in ends].count("（") == 1
 
 
 @pytest.mark.skipif(
