@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import io
-import shutil
-import subprocess
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -27,7 +25,7 @@ from weiquan.domain.documents import (
     build_document,
 )
 from weiquan.domain.facts import CaseFacts, EvidenceItem, load_case, parse_case
-from weiquan.domain.render import render_docx, render_pdf, render_txt, write_documents
+from weiquan.domain.render import render_docx, render_txt, write_documents
 from weiquan.domain.taxonomy import OTHER, TYPE_IDS
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -345,51 +343,7 @@ def test_the_markup_parser_reads_each_block_kind() -> None:
     ]
 
 
-# --- PDF and DOCX -------------------------------------------------------------------------------------------------
-
-
-def test_the_pdf_embeds_its_font(seed: CaseFacts) -> None:
-    pdf = render_pdf(build("12315", seed))
-    assert b"/FontFile2" in pdf  # an embedded TrueType font program
-    assert b"/BaseFont /Helvetica" not in pdf
-
-
-@pytest.mark.skipif(shutil.which("pdffonts") is None, reason="pdffonts (poppler-utils) is not installed")
-def test_pdffonts_reports_every_font_embedded(seed: CaseFacts, tmp_path: Path) -> None:
-    for kind in ("12315", "evidence_list"):
-        path = tmp_path / f"{kind}.pdf"
-        path.write_bytes(render_pdf(build(kind, seed)))
-        lines = subprocess.run(["pdffonts", str(path)], capture_output=True, text=True, check=True).stdout
-        fonts = lines.splitlines()[2:]
-        assert fonts, kind
-        for line in fonts:
-            name, emb = line.split()[0], line.split()[-5]
-            assert emb == "yes", (kind, name)
-
-
-@pytest.mark.skipif(shutil.which("pdftotext") is None, reason="pdftotext (poppler-utils) is not installed")
-def test_the_pdf_is_numbered_page_x_of_y_and_says_it_is_a_draft(seed: CaseFacts, tmp_path: Path) -> None:
-    path = tmp_path / "small_claims.pdf"
-    path.write_bytes(render_pdf(build("small_claims", fraud_case(seed))))
-    text = subprocess.run(
-        ["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True, check=True
-    ).stdout
-    pages = text.split("\f")[:-1]
-    assert len(pages) >= 2
-    for n, page in enumerate(pages, 1):
-        assert f"第{n}页共{len(pages)}页" in page.replace(" ", "")  # pdftotext drops the spaces between CJK
-        assert "weiquan 生成的草稿" in page
-    assert "壹佰元整" in text  # the CJK text is extractable, not just drawn
-
-
-def test_a_missing_font_is_a_clear_chinese_error(seed: CaseFacts, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv(render.CJK_FONT_ENV, raising=False)
-    monkeypatch.setattr(render, "CJK_FONT_CANDIDATES", ())
-    with pytest.raises(render.CJKFontMissing, match="fonts-wqy-microhei"):
-        render_pdf(build("12315", seed))
-    monkeypatch.setenv(render.CJK_FONT_ENV, "/nonexistent/font.ttf")
-    with pytest.raises(render.CJKFontMissing, match=render.CJK_FONT_ENV):
-        render_pdf(build("12315", seed))
+# --- DOCX (the PDF checks are in test_render_pdf.py) -------------------------------------------------------
 
 
 def test_the_docx_sets_an_east_asian_font_a_grid_table_and_a_landscape_evidence_list(seed: CaseFacts) -> None:

@@ -131,9 +131,17 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from django.core.management import call_command
     from waitress import serve
 
+    from weiquan.domain.render import pdf_unavailable_reason
     from weiquan.wsgi import application
 
     call_command("migrate", interactive=False, verbosity=0)
+    if reason := pdf_unavailable_reason():
+        print(
+            f"警告：PDF 文书无法生成（{reason}），用户只能下载文本和 Word 版本。"
+            "请在项目目录运行 uv sync 重新安装依赖。",
+            file=sys.stderr,
+            flush=True,
+        )
     print(f"weiquan 已启动：http://{args.host}:{args.port}/  （数据目录：{settings.DATA_DIR}；按 Ctrl+C 停止）", flush=True)
     serve(application, host=args.host, port=args.port, threads=args.threads, ident="weiquan")
     return 0

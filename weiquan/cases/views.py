@@ -28,7 +28,7 @@ from weiquan.cases.models import CHANNELS, Case, case_for_owner
 from weiquan.domain.documents import DOCUMENT_KINDS, build_document
 from weiquan.domain.escalation import plan as make_plan
 from weiquan.domain.facts import CaseFileError
-from weiquan.domain.render import CJKFontMissing, render_docx, render_pdf, render_txt
+from weiquan.domain.render import RenderError, render_docx, render_pdf, render_txt
 from weiquan.evidence.models import EVIDENCE_KINDS
 
 RENDERERS = {
@@ -155,8 +155,11 @@ def case_document(request: HttpRequest, public_id: UUID, kind: str, fmt: str) ->
     render_fn, content_type = RENDERERS[fmt]
     try:
         body = render_fn(doc)  # rendering (PDF especially) happens outside any transaction: reads are done
-    except CJKFontMissing as exc:
-        return HttpResponse(str(exc), status=503, content_type="text/plain; charset=utf-8")
+    except RenderError as exc:
+        # A plain Chinese reason (too long, took too long, PDFs unavailable) on the case page, whose download
+        # list still offers the other formats of the same document.
+        messages.error(request, str(exc))
+        return redirect("case_detail", case.public_id)
     response = HttpResponse(body, content_type=content_type)
     response["Content-Disposition"] = f'attachment; filename="{doc.filename}.{fmt}"'
     return response

@@ -6,9 +6,16 @@ follows the same block list and the three forms of a document stay in step.
 
 from __future__ import annotations
 
+import importlib.util
 import io
+import json
+import logging
 import os
 import re
+import subprocess
+import sys
+import threading
+import time
 import unicodedata
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -303,215 +310,332 @@ def render_docx(doc: Document) -> bytes:
 
 
 # --- PDF --------------------------------------------------------------------------------------------------------
+#
+# Safety: the document reaches Typst as JSON data in ``sys.inputs`` and is shown as strings, never parsed as
+# markup, so a consumer's ``#``, ``$``, ``*``, ``_``, `` ` ``, ``<``, ``@``, ``\``, ``[ ]`` prints as written.
+# Bounds: the text is limited to ``PDF_MAX_CHARS`` characters, and Typst runs in a child process that is killed
+# after ``PDF_TIMEOUT_S`` seconds (an in-process compile cannot be interrupted), with a memory limit; at most
+# ``PDF_CONCURRENCY`` compiles run at once, so a long story cannot tie up the server's threads for long.
 
-CJK_FONT_ENV = "WEIQUAN_CJK_FONT"
-CJK_FONT_CANDIDATES = (
-    "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",  # Debian/Ubuntu: fonts-wqy-microhei
-    "/usr/share/fonts/wqy-microhei/wqy-microhei.ttc",  # Fedora/Arch layout
-)
-_PDF_FONT = "WeiquanCJK"
+log = logging.getLogger(__name__)
+
+PDF_MAX_CHARS = 100_000  # about 75 pages; a 12315 complaint takes at most 500 characters of story
+PDF_TIMEOUT_S = 20.0  # wall clock, waiting for a free slot included
+PDF_MEMORY_BYTES = 2 << 30  # address-space limit of the Typst process
+PDF_CONCURRENCY = max(os.cpu_count() or 1, 1)
+PDF_BODY_FONT = "Noto Serif SC"  # the 宋体 of court filings
+PDF_HEADING_FONT = "Noto Sans SC"  # the 黑体 of titles and headings
+
+UNAVAILABLE_MESSAGE = "暂时无法生成 PDF 文件。请下载同一份文书的文本或 Word 版本，内容完全相同。"
 
 
-class CJKFontMissing(RuntimeError):
-    """No TrueType CJK font that reportlab can embed."""
+class RenderError(RuntimeError):
+    """A document cannot be rendered in this format; ``str(exc)`` is a plain Chinese message for the consumer."""
 
 
-_registered_font: str | None = None
+class PdfUnavailable(RenderError):
+    """PDF rendering does not work on this installation (Typst or the font package missing or broken)."""
+
+    def __init__(self, detail: str = "") -> None:
+        super().__init__(UNAVAILABLE_MESSAGE)
+        self.detail = detail  # for the operator's log, never shown to the consumer
 
 
-def _pdf_font() -> str:
-    """Registers the embeddable CJK font once and returns its reportlab name.
+CJKFontMissing = PdfUnavailable  # the name the web views and the evidence bundle used before Typst
 
-    A TrueType-outline font is required: reportlab embeds a subset, so the PDF shows Chinese on any machine.
-    The built-in STSong-Light CID font is not embedded (blank boxes without a local CJK font), and Noto CJK
-    .ttc files have PostScript outlines that reportlab rejects (PACKAGES.md).
-    """
-    global _registered_font
-    from reportlab.pdfbase import pdfmetrics
-    from reportlab.pdfbase.ttfonts import TTFError, TTFont
 
-    override = os.environ.get(CJK_FONT_ENV)
-    if override:
-        if not Path(override).is_file():
-            raise CJKFontMissing(f"环境变量 {CJK_FONT_ENV} 指向的字体文件不存在：{override}")
-        path = override
-    else:
-        found = next((p for p in CJK_FONT_CANDIDATES if Path(p).is_file()), None)
-        if found is None:
-            raise CJKFontMissing(
-                "生成 PDF 需要可嵌入的中文 TrueType 字体，但没有找到。请安装 Debian 软件包 fonts-wqy-microhei"
-                "（sudo apt-get install fonts-wqy-microhei），或设置环境变量 "
-                f"{CJK_FONT_ENV} 指向一个 TrueType 轮廓的 .ttf/.ttc 字体文件。"
-            )
-        path = found
-    if _registered_font == path:
-        return _PDF_FONT
+class DocumentTooLong(RenderError):
+    """The document's text is over ``PDF_MAX_CHARS``."""
+
+
+class RenderTimeout(RenderError):
+    """Rendering took longer than ``PDF_TIMEOUT_S`` (or no slot became free in that time)."""
+
+
+def _font_folder() -> Path | None:
+    """The folder of the Noto SC fonts installed with the Python package ``pylopdf-fonts-zh-cn``."""
     try:
-        font = (
-            TTFont(_PDF_FONT, path, subfontIndex=0)
-            if path.lower().endswith(".ttc")
-            else TTFont(_PDF_FONT, path)
-        )
-    except TTFError as exc:
-        raise CJKFontMissing(
-            f"字体 {path} 无法嵌入 PDF（{exc}）。请使用 TrueType 轮廓的字体，如 Debian 软件包 fonts-wqy-microhei；"
-            "Noto CJK 等 PostScript（CFF）轮廓的字体不受支持。"
-        ) from exc
-    pdfmetrics.registerFont(font)
-    # One face only: map bold and italic to it, so <b> never falls back to a non-embedded Helvetica.
-    pdfmetrics.registerFontFamily(
-        _PDF_FONT, normal=_PDF_FONT, bold=_PDF_FONT, italic=_PDF_FONT, boldItalic=_PDF_FONT
-    )
-    _registered_font = path
-    return _PDF_FONT
+        import pylopdf_fonts_zh_cn
+    except ImportError:
+        return None
+    serif, sans = pylopdf_fonts_zh_cn.serif_path(), pylopdf_fonts_zh_cn.sans_path()
+    return serif.parent if serif.is_file() and sans.is_file() and serif.parent == sans.parent else None
 
 
-def _pdf_markup(text: str, red: str = "#c00000") -> str:
-    from xml.sax.saxutils import escape
+def pdf_unavailable_reason() -> str | None:
+    """Why PDFs cannot be made here, for the operator (``weiquan serve`` prints it); ``None`` when they can.
 
-    parts = []
-    for span, flagged in _flag_spans(text):
-        piece = escape(span).replace("\n", "<br/>")
-        parts.append(f'<font color="{red}">{piece}</font>' if flagged else piece)
-    return "".join(parts)
-
-
-def render_pdf(doc: Document) -> bytes:
-    """A4 PDF with the CJK font embedded, page numbers 第 X 页 共 Y 页 and the draft line in every footer.
-
-    Built twice: the first pass counts the pages, the second prints "共 Y 页".
+    Cheap: looks for the packages and the font files, renders nothing.
     """
-    from reportlab.lib import colors
-    from reportlab.lib.enums import TA_CENTER, TA_RIGHT
-    from reportlab.lib.pagesizes import A4, landscape
-    from reportlab.lib.styles import ParagraphStyle
-    from reportlab.lib.units import mm
-    from reportlab.pdfbase.pdfmetrics import stringWidth
-    from reportlab.platypus import KeepTogether, SimpleDocTemplate, Spacer, TableStyle
-    from reportlab.platypus import Paragraph as RLParagraph
-    from reportlab.platypus import Table as RLTable
+    if importlib.util.find_spec("typst") is None:
+        return "Python 包 typst 未安装"
+    if _font_folder() is None:
+        return "Python 包 pylopdf-fonts-zh-cn 未安装或缺少 Noto SC 字体文件"
+    return None
 
-    font = _pdf_font()
-    pagesize = landscape(A4) if doc.landscape else A4
-    margin_x = 18 * mm if doc.landscape else 25 * mm
-    usable = pagesize[0] - 2 * margin_x
 
-    def style(name: str, **kw: Any) -> ParagraphStyle:
-        base: dict[str, Any] = {
-            "fontName": font,
-            "bulletFontName": font,
-            "fontSize": 11,
-            "leading": 18,
-            "wordWrap": "CJK",
-        }
-        return ParagraphStyle(name, **{**base, **kw})
+# Runs in the child process: reads {"source", "doc", "fonts"} as JSON on stdin, writes the PDF to stdout.
+_WORKER = """
+import json, sys
+try:
+    import resource
+    resource.setrlimit(resource.RLIMIT_AS, (int(sys.argv[1]), int(sys.argv[1])))
+except (ImportError, ValueError, OSError):
+    pass
+try:
+    import typst
+except ImportError as exc:
+    sys.stderr.write(f"typst: {exc}")
+    sys.exit(3)
+job = json.load(sys.stdin.buffer)
+fonts = typst.Fonts(include_system_fonts=False, include_embedded_fonts=False, font_paths=[job["fonts"]])
+try:
+    pdf = typst.compile(job["source"].encode(), font_paths=fonts, ignore_system_fonts=True,
+                        sys_inputs={"doc": job["doc"]})
+except typst.TypstError as exc:
+    sys.stderr.write(f"typst: {exc.message} {exc.diagnostic}")
+    sys.exit(4)
+sys.stdout.buffer.write(pdf)
+"""
 
-    title_s = style("title", fontSize=18, leading=26, alignment=TA_CENTER, spaceAfter=12)
-    heading_s = style("heading", fontSize=13, leading=20, spaceBefore=10, spaceAfter=4)
-    body_s = style("body", firstLineIndent=22, spaceAfter=3)
-    flush_s = style("flush", spaceAfter=3)
-    field_s = style("field", spaceAfter=2, leftIndent=0)
-    item_s = style("item", leftIndent=20, bulletIndent=4, spaceAfter=2)
-    cell_s = style("cell", fontSize=8.5, leading=11.5)
-    head_cell_s = style("headcell", fontSize=9, leading=12, alignment=TA_CENTER)
-    sign_s = style("sign", alignment=TA_RIGHT, spaceAfter=2)
-    note_s = style(
-        "note",
-        fontSize=9.5,
-        leading=15,
-        textColor=colors.HexColor("#444444"),
-        backColor=colors.HexColor("#f2f2f2"),
-        borderPadding=(4, 6, 4, 6),
-        spaceBefore=6,
-        spaceAfter=8,
-        leftIndent=6,
-        rightIndent=6,
+# The layout. Every value comes from sys.inputs.doc as a string and is placed as content, never evaluated.
+_TYPST_SOURCE = r"""
+#let d = json(bytes(sys.inputs.doc))
+#let serif = "__BODY__"
+#let sans = "__HEADING__"
+#let red = rgb("#c00000")
+#let grey = luma(85)
+
+// A rich text is a list of [text, flagged, kind] spans. Flagged ones are the 【请填写…】 slots (red on yellow).
+// Kind "run": a long Latin run (a SHA-256, a URL), allowed to wrap between any two characters; the first and last
+// characters stay plain text, so Typst still spaces them from the Chinese around. Kind "quote": quotation marks,
+// set full width as Chinese text has them (the fonts' default glyphs are the narrow Latin ones).
+#let rich(spans) = {
+  for (s, flagged, kind) in spans {
+    let body = if kind == "run" {
+      let cs = s.clusters()
+      [#cs.first()#cs.slice(1, -1).map(box).join()#cs.last()]
+    } else if kind == "quote" { text(features: ("fwid",), s) } else { s }
+    if flagged { highlight(fill: rgb("#fff2b3"), text(fill: red, body)) } else { body }
+  }
+}
+
+#set document(title: d.plain_title, author: ())
+#set page(
+  paper: "a4",
+  flipped: d.landscape,
+  margin: if d.landscape { (x: 18mm, top: 20mm, bottom: 22mm) } else { (x: 25mm, top: 25mm, bottom: 25mm) },
+  footer: context {
+    set text(size: 8.5pt, fill: grey)
+    set par(first-line-indent: 0em, justify: false)
+    grid(
+      columns: (1fr, auto),
+      column-gutter: 2em,
+      align: (left, right),
+      d.footer,
+      [第 #counter(page).display() 页 共 #counter(page).final().first() 页],
     )
+  },
+)
+#set text(font: serif, size: 12pt, lang: "zh", region: "cn")
+#set par(justify: true, leading: 0.9em, spacing: 0.9em, first-line-indent: (amount: 2em, all: true))
+#show heading: it => block(above: 1.3em, below: 0.7em, sticky: true,
+  text(font: sans, size: 13pt, weight: "regular", it.body))
+#show list: set par(first-line-indent: 0em)
+#show enum: set par(first-line-indent: 0em)
+#set list(indent: 0.5em, body-indent: 0.6em, marker: text(font: sans, size: 0.45em, baseline: -0.15em)[●])
+#set enum(indent: 0.5em, body-indent: 0.6em)
 
-    def story() -> list[Any]:
-        flow: list[Any] = [RLParagraph(_pdf_markup(doc.title), title_s)]
-        for block in doc.blocks:
-            if isinstance(block, Heading):
-                flow.append(RLParagraph(_pdf_markup(block.text), heading_s))
-            elif isinstance(block, Paragraph):
-                flow.append(RLParagraph(_pdf_markup(block.text), body_s if block.indent else flush_s))
-            elif isinstance(block, Field):
-                flow.append(
-                    RLParagraph(
-                        f'<font color="#333333">{_pdf_markup(block.label)}：</font>{_pdf_markup(block.value)}',
-                        field_s,
-                    )
-                )
-            elif isinstance(block, ItemList):
-                for n, item in enumerate(block.items, 1):
-                    bullet = f"{n}." if block.numbered else "•"
-                    flow.append(RLParagraph(_pdf_markup(item), item_s, bulletText=bullet))
-            elif isinstance(block, Table):
-                widths = _column_widths(block, lambda s: stringWidth(s, font, 8.5), usable, 7.0)
-                data = [[RLParagraph(_pdf_markup(h), head_cell_s) for h in block.header]]
-                data += [
-                    [
-                        RLParagraph(_pdf_markup(row[c] if c < len(row) else ""), cell_s)
-                        for c in range(len(block.header))
-                    ]
-                    for row in block.rows
-                ]
-                table = RLTable(data, colWidths=widths, repeatRows=1, hAlign="CENTER")
-                table.setStyle(
-                    TableStyle(
-                        [
-                            ("FONTNAME", (0, 0), (-1, -1), font),  # the cell default would be Helvetica
-                            ("GRID", (0, 0), (-1, -1), 0.5, colors.black),
-                            ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#e8e8e8")),
-                            ("VALIGN", (0, 0), (-1, -1), "TOP"),
-                            ("LEFTPADDING", (0, 0), (-1, -1), 3),
-                            ("RIGHTPADDING", (0, 0), (-1, -1), 3),
-                        ]
-                    )
-                )
-                flow += [Spacer(1, 4), table, Spacer(1, 6)]
-            elif isinstance(block, Signature):
-                lines = [Spacer(1, 14)] + [RLParagraph(_pdf_markup(line), sign_s) for line in block.lines]
-                flow.append(KeepTogether(lines))
-            elif isinstance(block, Note):
-                flow.append(RLParagraph("<b>提示（提交前删除）：</b>" + _pdf_markup(block.text), note_s))
-        return flow
+#{
+  set par(first-line-indent: 0em, justify: false)
+  align(center, block(below: 1.5em, text(font: sans, size: 18pt, rich(d.title))))
+}
 
-    def build(total: int) -> tuple[bytes, int]:
-        pages = [0]
+#for b in d.blocks {
+  if b.t == "heading" {
+    heading(level: 1, rich(b.text))
+  } else if b.t == "paragraph" {
+    if b.indent { par(rich(b.text)) } else { par(first-line-indent: 0em, rich(b.text)) }
+  } else if b.t == "field" {
+    par(first-line-indent: 0em, [#text(font: sans, fill: luma(51))[#rich(b.label)：]#rich(b.text)])
+  } else if b.t == "list" {
+    if b.numbered { enum(..b.items.map(rich)) } else { list(..b.items.map(rich)) }
+  } else if b.t == "table" {
+    set text(size: 9pt)
+    set par(justify: false, first-line-indent: 0em, leading: 0.55em)
+    let n = b.header.len()
+    block(above: 0.8em, below: 1em, table(
+      columns: b.widths.map(w => w * 1fr),
+      stroke: 0.5pt,
+      inset: (x: 3pt, y: 4pt),
+      fill: (_, y) => if y == 0 { luma(232) },
+      align: (_, y) => if y == 0 { center + horizon } else { left + top },
+      table.header(..b.header.map(c => text(font: sans, rich(c)))),
+      ..if b.rows.len() == 0 { (table.cell(colspan: n)[（无）],) } else { b.rows.map(r => r.map(c => [#rich(c)])).flatten() },
+    ))
+  } else if b.t == "signature" {
+    block(above: 2em, breakable: false, width: 100%, {
+      set par(first-line-indent: 0em, justify: false)
+      align(right, b.lines.map(rich).join(linebreak()))
+    })
+  } else if b.t == "note" {
+    block(
+      width: 100%, above: 1em, below: 1em, inset: (x: 8pt, y: 6pt), radius: 2pt,
+      fill: luma(242), stroke: (left: 2.5pt + luma(150)),
+      {
+        set text(size: 10pt, fill: luma(60))
+        set par(first-line-indent: 0em)
+        [#text(font: sans)[提示（提交前删除）：]#rich(b.text)]
+      },
+    )
+  }
+}
+""".replace("__BODY__", PDF_BODY_FONT).replace("__HEADING__", PDF_HEADING_FONT)
 
-        def decorate(canvas: Any, template: Any) -> None:
-            pages[0] = canvas.getPageNumber()
-            canvas.saveState()
-            canvas.setFont(font, 8.5)
-            canvas.setFillColor(colors.HexColor("#555555"))
-            y = 12 * mm
-            if doc.footer:
-                canvas.drawString(margin_x, y, doc.footer)
-            canvas.drawRightString(pagesize[0] - margin_x, y, f"第 {pages[0]} 页 共 {total or '?'} 页")
-            canvas.restoreState()
+# A Latin run this long (a domain, an order number, a SHA-256) may wrap anywhere: else it overflows a table cell,
+# or leaves a justified line of Chinese with wide gaps before it. Quotation marks are set full width.
+_SPECIAL = re.compile(r"(?P<run>[!-~]{10,})|(?P<quote>[“”‘’]+)")
 
-        buffer = io.BytesIO()
-        template = SimpleDocTemplate(
-            buffer,
-            pagesize=pagesize,
-            leftMargin=margin_x,
-            rightMargin=margin_x,
-            topMargin=22 * mm,
-            bottomMargin=22 * mm,
-            title=doc.title,
-            author="",
-            creator="weiquan",
-            subject=doc.footer,
-            invariant=True,  # same input, same bytes
-            initialFontName=font,  # else every page names a non-embedded Helvetica
+
+def _rich(text: str) -> list[tuple[str, bool, str]]:
+    """``text`` as [text, flagged, kind] spans for the Typst ``rich`` function (kind: "", "run" or "quote")."""
+    spans: list[tuple[str, bool, str]] = []
+    for span, flagged in _flag_spans(text):
+        pos = 0
+        for m in _SPECIAL.finditer(span):
+            if m.start() > pos:
+                spans.append((span[pos : m.start()], flagged, ""))
+            spans.append((m.group(), flagged, m.lastgroup or ""))
+            pos = m.end()
+        if pos < len(span):
+            spans.append((span[pos:], flagged, ""))
+    return spans
+
+
+def _pdf_data(doc: Document) -> dict[str, Any]:
+    usable = (297 - 2 * 18 if doc.landscape else 210 - 2 * 25) / 25.4 * 72  # points
+    blocks: list[dict[str, Any]] = []
+    for block in doc.blocks:
+        if isinstance(block, Heading):
+            blocks.append({"t": "heading", "text": _rich(block.text)})
+        elif isinstance(block, Paragraph):
+            blocks.append({"t": "paragraph", "text": _rich(block.text), "indent": block.indent})
+        elif isinstance(block, Field):
+            blocks.append({"t": "field", "label": _rich(block.label), "text": _rich(block.value)})
+        elif isinstance(block, ItemList):
+            blocks.append({"t": "list", "numbered": block.numbered, "items": [_rich(i) for i in block.items]})
+        elif isinstance(block, Table):
+            n = len(block.header)
+            rows = [[_rich(row[c] if c < len(row) else "") for c in range(n)] for row in block.rows]
+            # 9 pt text: a CJK character is 9 pt wide, a Latin one about half; 6 pt of cell padding.
+            widths = _column_widths(block, lambda s: _display_width(s) * 4.5, usable, 8.0)
+            blocks.append(
+                {
+                    "t": "table",
+                    "header": [_rich(h) for h in block.header],
+                    "rows": rows,
+                    "widths": [round(w, 2) for w in widths],
+                }
+            )
+        elif isinstance(block, Signature):
+            blocks.append({"t": "signature", "lines": [_rich(line) for line in block.lines]})
+        elif isinstance(block, Note):
+            blocks.append({"t": "note", "text": _rich(block.text)})
+    return {
+        "title": _rich(doc.title),
+        "plain_title": doc.title,
+        "footer": doc.footer,
+        "landscape": doc.landscape,
+        "blocks": blocks,
+    }
+
+
+def _text_length(doc: Document) -> int:
+    parts: list[str] = [doc.title, doc.footer]
+    for block in doc.blocks:
+        if isinstance(block, Field):
+            parts += [block.label, block.value]
+        elif isinstance(block, ItemList):
+            parts += block.items
+        elif isinstance(block, Table):
+            parts += [*block.header, *(cell for row in block.rows for cell in row)]
+        elif isinstance(block, Signature):
+            parts += block.lines
+        else:
+            parts.append(block.text)
+    return sum(len(p) for p in parts)
+
+
+_slots = threading.BoundedSemaphore(PDF_CONCURRENCY)
+
+
+def render_pdf(doc: Document, *, timeout: float | None = None) -> bytes:
+    """A4 PDF (landscape for ``doc.landscape``) with Noto Serif/Sans SC embedded, typeset as a Chinese document.
+
+    Paragraphs justified with a 2-character first-line indent, centred title, headings in the sans face,
+    right-aligned signature block, notes to the consumer on grey with a bar, 【请填写…】 slots in red, and
+    "草稿 …  第 X 页 共 Y 页" in every footer. Raises a ``RenderError`` with a consumer-plain Chinese message
+    when the text is too long, rendering takes over ``timeout`` seconds, or PDFs cannot be made here.
+
+    Why Typst: a Chinese PDF must carry its font, or it shows blank boxes on a phone or a court's computer
+    without one. The CJK fonts that arrive with the Python install (Noto Sans/Serif SC, OFL, in the PyPI package
+    ``pylopdf-fonts-zh-cn``) have CFF (PostScript) outlines, which reportlab cannot embed: it takes TrueType
+    outlines only, so it needed a font installed with apt. Typst (the PyPI wheel ``typst``, the compiler inside,
+    offline) embeds and subsets OTF/CFF fonts, breaks lines by the Chinese rules (no line starts with
+    。，；：、！？）》」, none ends with （《「), justifies CJK text and counts "共 Y 页" in one pass; time grows
+    linearly with the text (bench/render.py: about 0.02–0.03 s a page after ~50 ms to start the process).
+    """
+    length = _text_length(doc)
+    if length > PDF_MAX_CHARS:
+        raise DocumentTooLong(
+            f"这份文书有 {length} 字，超过了 PDF 版本的上限 {PDF_MAX_CHARS} 字。"
+            "请把案情描述精简到要点（时间、金额、经过、诉求）后再生成；文本和 Word 版本不受此限。"
         )
-        template.build(story(), onFirstPage=decorate, onLaterPages=decorate)
-        return buffer.getvalue(), pages[0]
-
-    _, total = build(0)
-    pdf, _ = build(total)
-    return pdf
+    reason = pdf_unavailable_reason()
+    if reason:
+        log.error("PDF rendering unavailable: %s", reason)
+        raise PdfUnavailable(reason)
+    folder = _font_folder()
+    assert folder is not None
+    job = json.dumps(
+        {
+            "source": _TYPST_SOURCE,
+            "doc": json.dumps(_pdf_data(doc), ensure_ascii=False),
+            "fonts": str(folder),
+        },
+        ensure_ascii=False,
+    ).encode("utf-8")
+    limit = PDF_TIMEOUT_S if timeout is None else timeout
+    started = time.monotonic()
+    too_slow = RenderTimeout(
+        "生成 PDF 用时过长，已停止。请稍后再试，或先下载同一份文书的文本或 Word 版本；案情描述很长时，精简后会快很多。"
+    )
+    if not _slots.acquire(timeout=limit):
+        raise too_slow
+    try:
+        remaining = max(limit - (time.monotonic() - started), 0.1)
+        try:
+            done = subprocess.run(
+                [sys.executable, "-I", "-c", _WORKER, str(PDF_MEMORY_BYTES)],
+                input=job,
+                capture_output=True,
+                timeout=remaining,
+                check=False,
+                env={"PATH": os.environ.get("PATH", ""), "LANG": "C.UTF-8"},
+            )
+        except subprocess.TimeoutExpired:
+            log.warning("PDF rendering of %s stopped after %.1f s", doc.kind, limit)
+            raise too_slow from None
+        except OSError as exc:
+            log.error("PDF renderer could not start: %s", exc)
+            raise PdfUnavailable(str(exc)) from exc
+    finally:
+        _slots.release()
+    if done.returncode != 0 or not done.stdout.startswith(b"%PDF"):
+        detail = done.stderr.decode("utf-8", "replace")[-2000:]
+        log.error("PDF rendering of %s failed (exit %s): %s", doc.kind, done.returncode, detail)
+        raise PdfUnavailable(detail)
+    return done.stdout
 
 
 # --- files ------------------------------------------------------------------------------------------------------
@@ -539,7 +663,14 @@ def write_documents(docs: Sequence[Document], out_dir: Path, formats: Sequence[s
 
 
 __all__ = [
+    "PDF_MAX_CHARS",
+    "PDF_TIMEOUT_S",
     "CJKFontMissing",
+    "DocumentTooLong",
+    "PdfUnavailable",
+    "RenderError",
+    "RenderTimeout",
+    "pdf_unavailable_reason",
     "render_docx",
     "render_pdf",
     "render_txt",

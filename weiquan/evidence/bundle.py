@@ -28,7 +28,7 @@ from weiquan.cases.models import Case, CaseEvent
 from weiquan.domain.documents import build_document
 from weiquan.domain.evidence import kind_label
 from weiquan.domain.facts import CHINA_TZ, EvidenceItem
-from weiquan.domain.render import CJKFontMissing, render_pdf, render_txt
+from weiquan.domain.render import RenderError, render_pdf, render_txt
 from weiquan.evidence.canonical import event_time
 from weiquan.evidence.models import Evidence
 from weiquan.evidence.storage import blob_store
@@ -137,7 +137,7 @@ def _evidence_list(
     doc = build_document("evidence_list", facts, problem_type=case.plan(today).problem_type, today=today)
     try:
         return EVIDENCE_LIST_PDF, render_pdf(doc)
-    except CJKFontMissing:
+    except RenderError:
         # A bundle without a PDF is still worth having; the text version carries the same rows and hashes.
         return EVIDENCE_LIST_TXT, render_txt(doc).encode("utf-8")
 
