@@ -388,7 +388,7 @@ def _environment() -> jinja2.Environment:
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(TEMPLATE_DIR),
         undefined=jinja2.StrictUndefined,
-        autoescape=False,  # plain-text markup; the PDF renderer escapes for reportlab itself
+        autoescape=False,  # plain-text markup; the PDF renderer hands text to Typst as data, never as markup
         # No trim_blocks: it would eat the newline after a line ending in {% endif %}. Lines holding only a tag
         # come out empty, and empty lines mean nothing in the markup.
         lstrip_blocks=True,
