@@ -451,8 +451,11 @@ class Seller:
     shop_name: str | None
 
 
-def _seller(facts: CaseFacts) -> Seller:
+def _seller(facts: CaseFacts, problem_type: str) -> Seller:
     p = facts.platform
+    if problem_type == "data_leak":
+        # The platform holding the account processed the data, whoever sold the goods.
+        return Seller("platform", p.company, p.credit_code, p.address, p.contact, None)
     if p.sold_by == "shop":
         shop = p.shop
         return Seller(
@@ -499,7 +502,7 @@ def _context(
         "facts": facts,
         "platform": facts.platform,
         "consumer": facts.consumer,
-        "seller": _seller(facts),
+        "seller": _seller(facts, problem_type),
         "today": today,
         "reply_by": reply_by,
         "court": court,
@@ -534,7 +537,7 @@ def _context(
         "court_fee": court_fee(claim_total, procedure) if court_docs and not data_leak else None,
         "payment_order_fee": court_fee(debt, "payment_order") if court_docs else None,
         "payment_order_fit": payment_order_fit(
-            debtor_identified=bool(_seller(facts).company),
+            debtor_identified=bool(_seller(facts, problem_type).company),
             debtor_reachable=facts.platform.reachable,
             debt_acknowledged=agreed is not None,
             counter_dispute=_disputed(facts),
