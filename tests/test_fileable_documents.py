@@ -80,9 +80,13 @@ def test_a_12315_complaint_filed_accepted_and_ended_is_one_complaint_in_one_sent
         assert body.count("1232026081200001") == 1, kind
 
 
-def test_payment_channel_and_heimao_complaints_read_as_one_complaint_each_with_the_channel_named_right() -> None:
+def test_payment_channel_and_heimao_complaints_read_as_one_complaint_each_with_the_channel_named_right() -> (
+    None
+):
     body = one_line(text("12315", "timelines"))
-    assert "2026年10月9日，本人通过支付宝对该笔交易发起交易投诉，10月12日投诉被驳回，答复为“商家驳回”。" in body
+    assert (
+        "2026年10月9日，本人通过支付宝对该笔交易发起交易投诉，10月12日投诉被驳回，答复为“商家驳回”。" in body
+    )
     assert "2026年10月9日，本人在黑猫投诉平台投诉（编号17351234567），10月20日商家未予答复。" in body
     for kind, doc in all_texts("timelines").items():
         assert "投诉投诉" not in doc and "向支付宝交易投诉" not in doc, kind
@@ -90,7 +94,10 @@ def test_payment_channel_and_heimao_complaints_read_as_one_complaint_each_with_t
 
 def test_a_new_12315_filing_after_a_refusal_is_told_as_a_second_complaint() -> None:
     body = one_line(text("12315", "refiled-12315"))
-    assert "2026年11月10日，本人通过全国12315平台投诉，市场监督管理部门不予受理，理由为“被投诉方信息不全”。" in body
+    assert (
+        "2026年11月10日，本人通过全国12315平台投诉，市场监督管理部门不予受理，理由为“被投诉方信息不全”。"
+        in body
+    )
     assert "2026年11月16日，本人再次通过全国12315平台投诉，受理（编号5102026111600008）。" in body
 
 
@@ -101,7 +108,11 @@ def test_a_declared_item_and_its_uploaded_file_are_one_line_with_the_files_hash(
     doc = build("evidence_list", "merged-evidence")
     table = next(b for b in doc.blocks if isinstance(b, Table))
     rows = [dict(zip(table.header, r, strict=True)) for r in table.rows]
-    assert [r["证据名称"] for r in rows] == ["订单详情页截图", "平台客服聊天记录", "支付宝付款凭证（账单详情）"]
+    assert [r["证据名称"] for r in rows] == [
+        "订单详情页截图",
+        "平台客服聊天记录",
+        "支付宝付款凭证（账单详情）",
+    ]
     digest = hashlib.sha256((CASES / "evidence" / "order.png").read_bytes()).hexdigest()
     assert rows[0]["SHA-256"] == digest and "order.png" in rows[0]["来源/说明"]
     assert rows[1]["SHA-256"] == "ab" * 32 and "chat.png" in rows[1]["来源/说明"]
@@ -123,14 +134,19 @@ def test_court_documents_say_whether_each_piece_is_an_original_or_a_copy() -> No
 def test_what_a_chat_record_proves_follows_the_record() -> None:
     # The platform promised and then went silent: the chat does not "prove a refusal".
     body = text("small_claims", "date-only")
-    assert "平台客服聊天记录：打印件，原始电子数据保存在原手机或账户中，可当庭出示；证明原告已向平台催告，平台客服承诺处理后未兑现、平台客服未予答复" in one_line(body)
+    assert (
+        "平台客服聊天记录：打印件，原始电子数据保存在原手机或账户中，可当庭出示；证明原告已向平台催告，平台客服承诺处理后未兑现、平台客服未予答复"
+        in one_line(body)
+    )
     assert "拒绝处理" not in body
 
 
 # --- 4. the law on the day it applies to ------------------------------------------------------------------------
 
 
-def test_a_12315_complaint_filed_after_2026_04_15_cites_order_121_by_name_and_never_the_repealed_rule() -> None:
+def test_a_12315_complaint_filed_after_2026_04_15_cites_order_121_by_name_and_never_the_repealed_rule() -> (
+    None
+):
     body = text("12315", "timelines")
     assert "《市场监督管理投诉举报处理办法（总局令第121号）》，条文以官方公布文本为准" in body
     for kind, doc in all_texts("timelines").items():
@@ -155,7 +171,17 @@ def test_no_document_carries_internal_notes(name: str) -> None:
 
 def test_the_complaint_follows_the_element_form_for_a_sales_contract() -> None:
     body = text("small_claims", "court-undelivered-fraud")
-    headings = [h for h in ("【当事人信息】", "【诉讼请求和依据】", "【约定管辖和诉讼保全】", "【事实与理由】", "【证据清单】", "【调解意愿】")]
+    headings = [
+        h
+        for h in (
+            "【当事人信息】",
+            "【诉讼请求和依据】",
+            "【约定管辖和诉讼保全】",
+            "【事实与理由】",
+            "【证据清单】",
+            "【调解意愿】",
+        )
+    ]
     positions = [body.index(h) for h in headings]
     assert positions == sorted(positions)
     for line in (
@@ -185,7 +211,9 @@ def test_the_complaint_follows_the_element_form_for_a_sales_contract() -> None:
 def test_an_undelivered_order_is_rescinded_first_then_the_price_refunded() -> None:
     body = text("small_claims", "court-undelivered-fraud")
     claims = body.split("【诉讼请求和依据】")[1].split("标的总额")[0]
-    assert claims.index("判令解除原告与被告之间的网络购物合同（订单号FK20261102001）") < claims.index("判令被告退还原告货款2000.00元")
+    assert claims.index("判令解除原告与被告之间的网络购物合同（订单号FK20261102001）") < claims.index(
+        "判令被告退还原告货款2000.00元"
+    )
     for article in ("第五百六十三条", "第五百六十五条第二款", "第五百六十六条"):
         assert article in body.split("请求依据：")[1].split("\n")[0]
 
@@ -251,7 +279,9 @@ def test_a_shop_on_a_marketplace_is_the_defendant_and_the_platforms_liability_is
     assert "《消费者权益保护法》第四十四条" in body and "《电子商务法》第三十八条" in body
     complaint = text("12315", "shop-seller")
     assert "名称：南京星光点卡经营部" in complaint
-    assert "所在平台：某游戏交易平台（game-trade.example.com）（平台经营者：某某网络科技有限公司）" in complaint
+    assert (
+        "所在平台：某游戏交易平台（game-trade.example.com）（平台经营者：某某网络科技有限公司）" in complaint
+    )
     assert "被申请人：南京星光点卡经营部" in text("payment_order", "shop-seller")
 
 
@@ -265,7 +295,9 @@ def test_when_nobody_said_who_sold_it_the_documents_ask_instead_of_guessing() ->
 # --- 9. the police report -----------------------------------------------------------------------------------------
 
 
-def test_the_police_report_cites_the_fraud_article_with_the_thresholds_real_sources_and_the_right_to_report() -> None:
+def test_the_police_report_cites_the_fraud_article_with_the_thresholds_real_sources_and_the_right_to_report() -> (
+    None
+):
     body = text("police", "police-runaway")
     assert "涉嫌诈骗（《刑法》第二百六十六条）" in body
     assert "法发〔2016〕32号" in body and "二、（一）" in body
@@ -288,7 +320,11 @@ def _docx_text(data: bytes) -> str:
 def test_the_docx_carries_the_same_filing_text_as_the_txt() -> None:
     doc = build("small_claims", "court-undelivered-fraud")
     docx_body = one_line(_docx_text(render_docx(doc)))
-    for line in ("标的总额：8000.00元（人民币捌仟元整）", "判令解除原告与被告之间的网络购物合同", "电子送达：同意"):
+    for line in (
+        "标的总额：8000.00元（人民币捌仟元整）",
+        "判令解除原告与被告之间的网络购物合同",
+        "电子送达：同意",
+    ):
         assert one_line(line) in docx_body, line
 
 
@@ -296,6 +332,8 @@ def test_the_docx_carries_the_same_filing_text_as_the_txt() -> None:
 def test_the_pdf_carries_the_same_filing_text_as_the_txt(tmp_path: Path) -> None:
     path = tmp_path / "complaint.pdf"
     path.write_bytes(render_pdf(build("small_claims", "court-undelivered-fraud")))
-    pdf = one_line(subprocess.run(["pdftotext", str(path), "-"], capture_output=True, text=True, check=True).stdout)
+    pdf = one_line(
+        subprocess.run(["pdftotext", str(path), "-"], capture_output=True, text=True, check=True).stdout
+    )
     for line in ("标的总额", "捌仟元整", "判令解除原告与被告之间的网络购物合同"):
         assert line in pdf, line

@@ -47,6 +47,7 @@ from typing import Any
 import jinja2
 
 from weiquan.domain.calculators import (
+    Procedure,
     amount_in_words,
     court_fee,
     payment_order_fit,
@@ -338,7 +339,9 @@ def _reader_description(item: EvidenceItem) -> tuple[str | None, str | None]:
     return text, file_name
 
 
-def _evidence_rows(items: Sequence[EvidenceItem], must_prove: Sequence[str], with_hash: bool) -> list[EvidenceRow]:
+def _evidence_rows(
+    items: Sequence[EvidenceItem], must_prove: Sequence[str], with_hash: bool
+) -> list[EvidenceRow]:
     """One line per piece of evidence: a declared item and the uploaded file of the same kind are one line.
 
     Items of one kind without a file (declared in the wizard or the case file) merge into one line; when files of
@@ -473,7 +476,7 @@ def _seller(facts: CaseFacts, problem_type: str) -> Seller:
 _RESCIND = ("delayed_delivery", "fake_stock", "fraud_runaway", "invalid_code")
 
 
-def _court_procedure(problem_type: str, facts: CaseFacts, small: Any) -> str:
+def _court_procedure(problem_type: str, facts: CaseFacts, small: Any) -> Procedure:
     if problem_type == "data_leak" or not facts.platform.reachable:
         return "ordinary"
     return "small_claims" if small is not None and small.status == "eligible" else "ordinary"
@@ -493,7 +496,9 @@ def _context(
     data_leak = problem_type == "data_leak"
     claim_total = facts.amount + punitive.potential_amount if facts.fraud_shown else facts.amount
     court_docs = kind in ("small_claims", "payment_order", "evidence_list")
-    small = small_claims_eligibility(claim_total, facts.province, today) if court_docs and not data_leak else None
+    small = (
+        small_claims_eligibility(claim_total, facts.province, today) if court_docs and not data_leak else None
+    )
     procedure = _court_procedure(problem_type, facts, small)
     debt = agreed.agreed_amount if agreed and agreed.agreed_amount else facts.amount
     rule = complaint_rule(today)
