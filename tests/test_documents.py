@@ -204,7 +204,8 @@ def test_the_small_claims_complaint_claims_punitive_damages_when_fraud_is_shown(
 def test_the_payment_order_application_states_the_amount_in_words(seed: CaseFacts) -> None:
     text = render_txt(build("payment_order", seed))
     assert "给付申请人货款100.00元（人民币壹佰元整）" in text
-    assert "没有其他债务纠纷" in text
+    assert "对被申请人不负有对待给付义务" in text
+    assert "没有异议" not in text  # the seed's platform refused: no agreed refund on record
 
 
 def test_the_police_report_cites_the_fraud_article_and_asks_for_a_case(seed: CaseFacts) -> None:
