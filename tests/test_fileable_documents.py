@@ -283,6 +283,8 @@ def test_a_shop_on_a_marketplace_is_the_defendant_and_the_platforms_liability_is
         "所在平台：某游戏交易平台（game-trade.example.com）（平台经营者：某某网络科技有限公司）" in complaint
     )
     assert "被申请人：南京星光点卡经营部" in text("payment_order", "shop-seller")
+    assert "致某游戏交易平台“星光点卡店”客服：" in text("platform_cs", "shop-seller")
+    assert "投诉对象：某游戏交易平台“星光点卡店”店铺" in text("heimao", "shop-seller")
 
 
 def test_when_nobody_said_who_sold_it_the_documents_ask_instead_of_guessing() -> None:

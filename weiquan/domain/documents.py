@@ -86,7 +86,7 @@ DOCUMENT_KINDS: dict[str, DocumentKind] = {
         DocumentKind("alipay", "支付宝交易投诉", "alipay", "alipay"),
         DocumentKind("wechat_pay", "微信支付交易投诉", "wechat_pay", "wechat_pay"),
         DocumentKind("police", "公安报案材料", "police", "police"),
-        DocumentKind("small_claims", "民事起诉状（小额诉讼）", "small_claims", "small_claims"),
+        DocumentKind("small_claims", "民事起诉状", "small_claims", "small_claims"),
         DocumentKind("payment_order", "支付令申请书", "payment_order", "payment_order"),
         # Eight columns do not fit a portrait A4 page at a readable size.
         DocumentKind("evidence_list", "证据清单", "evidence-list", None, landscape=True),
