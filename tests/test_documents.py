@@ -198,7 +198,7 @@ def test_the_small_claims_complaint_claims_punitive_damages_when_fraud_is_shown(
     assert "判令被告向原告支付价款三倍的赔偿金500.00元（人民币伍佰元整）" in text
     assert "标的总额：600.00元（人民币陆佰元整）" in text
     assert "苏州市姑苏区人民法院" in text
-    assert "姓名：张三\n性别：女\n出生日期：1949年12月31日" in text
+    assert "原告：张三\n性别：女\n出生日期：1949年12月31日" in text
 
 
 def test_the_payment_order_application_states_the_amount_in_words(seed: CaseFacts) -> None:

@@ -185,7 +185,7 @@ def test_the_complaint_follows_the_element_form_for_a_sales_contract() -> None:
     positions = [body.index(h) for h in headings]
     assert positions == sorted(positions)
     for line in (
-        "姓名：王五",
+        "原告：王五",
         "性别：男",
         "出生日期：1990年5月6日",
         "民族：汉族",
@@ -193,7 +193,7 @@ def test_the_complaint_follows_the_element_form_for_a_sales_contract() -> None:
         "联系电话：13700000000",
         "送达地址：浙江省杭州市西湖区某路8号3单元（收件人：王五，联系电话：13700000000）",
         "电子送达：同意；电子送达地址：13700000000",
-        "名称：杭州某某科技有限公司",
+        "被告：杭州某某科技有限公司",
         "统一社会信用代码：91330100MA2XXXXXX1",
         "法定代表人：【请填写：法定代表人姓名（见国家企业信用信息公示系统）】",
         "有无仲裁或管辖约定：",
@@ -263,7 +263,8 @@ def test_a_data_leak_complaint_uses_ordinary_procedure_tort_jurisdiction_and_tor
         assert remedy in claims, remedy
     assert "解除" not in claims and "退还原告货款" not in claims
     # The platform that holds the account is the defendant, whoever sold the goods.
-    assert "名称：北京某某信息技术有限公司" in body
+    assert "被告：北京某某信息技术有限公司" in body
+    assert "小额诉讼" not in body
     assert "不适用督促程序" in text("payment_order", "data-leak")
 
 
@@ -272,10 +273,10 @@ def test_a_data_leak_complaint_uses_ordinary_procedure_tort_jurisdiction_and_tor
 
 def test_a_shop_on_a_marketplace_is_the_defendant_and_the_platforms_liability_is_named() -> None:
     body = text("small_claims", "shop-seller")
-    defendant = body.split("被告\n")[1].split("【诉讼请求和依据】")[0]
-    assert "名称：南京星光点卡经营部" in defendant
+    defendant = body.split("被告：")[1].split("【诉讼请求和依据】")[0]
+    assert defendant.startswith("南京星光点卡经营部\n")
     assert "统一社会信用代码：92320100MA3XXXXXX2" in defendant
-    assert "名称：某某网络科技有限公司" not in defendant
+    assert "被告：某某网络科技有限公司" not in body
     assert "《消费者权益保护法》第四十四条" in body and "《电子商务法》第三十八条" in body
     complaint = text("12315", "shop-seller")
     assert "名称：南京星光点卡经营部" in complaint
