@@ -101,6 +101,15 @@ def test_a_new_12315_filing_after_a_refusal_is_told_as_a_second_complaint() -> N
     assert "2026年11月16日，本人再次通过全国12315平台投诉，受理（编号5102026111600008）。" in body
 
 
+def test_a_different_reference_number_on_the_same_channel_is_another_complaint() -> None:
+    facts = case("refiled-12315")
+    second = facts.contacts[1].model_copy(update={"reference": "5102026111600009"})
+    third = second.model_copy(update={"at": second.at.replace(day=20), "reference": "5102026112000001"})
+    facts = facts.model_copy(update={"contacts": [facts.contacts[0], second, third]})
+    body = one_line(render_txt(build_document("12315", facts, problem_type="service_shrink", today=TODAY)))
+    assert body.count("再次通过全国12315平台投诉") == 2
+
+
 # --- 3. evidence lists ------------------------------------------------------------------------------------------
 
 
@@ -226,6 +235,14 @@ def test_the_court_fee_is_computed_on_everything_claimed_including_the_punitive_
     assert "标的总额：8000.00元（人民币捌仟元整）" in body
     fee = court_fee(total, "small_claims").fee  # 浙江's limit is above 8,000
     assert f"按标的总额8,000元计算约{fee}元" in body
+
+
+def test_an_identified_operator_that_vanished_can_still_be_sued_with_service_by_publication() -> None:
+    facts = case("court-undelivered-fraud")
+    facts = facts.model_copy(update={"platform": facts.platform.model_copy(update={"reachable": False})})
+    body = render_txt(build_document("small_claims", facts, problem_type="fake_stock", today=TODAY))
+    assert "仍可以按普通程序起诉，法院可以公告送达" in body
+    assert "请求适用小额诉讼程序审理" not in body
 
 
 # --- 6. 支付令 -------------------------------------------------------------------------------------------------------
