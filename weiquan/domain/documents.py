@@ -323,7 +323,10 @@ def _evidence_row(index: int, item: EvidenceItem, must_prove: Sequence[str], wit
 
 # Descriptions a tool writes for itself, not for the reader (the wizard's "向导中勾选：我手上有这份材料").
 _TOOL_WORDING = ("向导中勾选", "我手上有这份材料")
-_FILE_NAME = re.compile(r"^[^\s/\\]+\.[A-Za-z0-9]{2,5}$")
+_FILE_NAME = re.compile(
+    r"^[^/\\\n]{1,200}\.(png|jpe?g|gif|webp|heic|bmp|pdf|txt|mp4|mov|avi|m4a|mp3|wav|amr|aac|zip|html?|mhtml|eml|docx?)$",
+    re.IGNORECASE,
+)
 
 
 def _reader_description(item: EvidenceItem) -> tuple[str | None, str | None]:
