@@ -357,3 +357,30 @@ def test_the_pdf_carries_the_same_filing_text_as_the_txt(tmp_path: Path) -> None
     )
     for line in ("标的总额", "捌仟元整", "判令解除原告与被告之间的网络购物合同"):
         assert line in pdf, line
+
+
+# --- the web app's evidence rows make the same merged lines ----------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_a_wizard_declared_item_and_its_upload_are_one_line_in_the_downloaded_evidence_list(
+    alice_client, alice_case
+) -> None:
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from django.urls import reverse
+
+    from weiquan.evidence.models import Evidence
+
+    Evidence.objects.create(
+        case=alice_case, kind="order_screenshot", description="向导中勾选：我手上有这份材料", declared=True
+    )
+    data = b"order screenshot uploaded through the web\n"
+    url = reverse("evidence_upload", args=[alice_case.public_id])
+    alice_client.post(url, {"file": SimpleUploadedFile("订单 截图.txt", data), "kind": "order_screenshot"})
+    assert alice_case.evidence.filter(kind="order_screenshot", declared=False).exists()
+
+    doc_url = reverse("case_document", args=[alice_case.public_id, "evidence_list", "txt"])
+    body = alice_client.get(doc_url).content.decode("utf-8")
+    assert "向导" not in body
+    assert body.count("证据名称：订单详情页截图") == 1
+    assert hashlib.sha256(data).hexdigest() in body and "文件：订单 截图.txt" in body
