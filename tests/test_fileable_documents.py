@@ -99,6 +99,11 @@ def test_a_new_12315_filing_after_a_refusal_is_told_as_a_second_complaint() -> N
         in body
     )
     assert "2026年11月16日，本人再次通过全国12315平台投诉，受理（编号5102026111600008）。" in body
+    # Before the second filing the consumer is told the refusal was for a curable reason.
+    first_only = case("refiled-12315")
+    first_only = first_only.model_copy(update={"contacts": first_only.contacts[:1]})
+    doc = render_txt(build_document("12315", first_only, problem_type="service_shrink", today=TODAY))
+    assert "补全被投诉方的名称和地址后，可以再次投诉" in doc
 
 
 def test_a_different_reference_number_on_the_same_channel_is_another_complaint() -> None:
