@@ -57,7 +57,6 @@ from weiquan.domain.calculators import (
 from weiquan.domain.calculators import yuan as display_yuan
 from weiquan.domain.citations import Citation, cite
 from weiquan.domain.datafiles import load
-from weiquan.domain.escalation import complaint_rule
 from weiquan.domain.evidence import kind_group, kind_label
 from weiquan.domain.facts import CHINA_TZ, CaseFacts, Contact, EvidenceItem
 from weiquan.domain.taxonomy import OTHER, OTHER_LABEL, TYPES, demand_label
@@ -504,6 +503,8 @@ def _context(
     )
     procedure = _court_procedure(problem_type, facts, small)
     debt = agreed.agreed_amount if agreed and agreed.agreed_amount else facts.amount
+    from weiquan.domain.escalation import complaint_rule  # lazy: the engine may one day import documents
+
     rule = complaint_rule(today)
     return {
         "kind": kind,
