@@ -134,7 +134,7 @@ def test_the_12315_complaint_has_the_seeds_facts(seed: CaseFacts) -> None:
         assert needle in text
     # the seed's sentence: 于X月X日在XX卡盟购买100元游戏点卡，卡密激活失败，客服拒绝处理，订单号XXX，附…
     assert "于2026年11月20日10时00分在某某卡盟（example.com）购买100元游戏点卡" in text
-    assert "附订单截图、支付记录与客服聊天记录" in text
+    assert "附订单详情页截图、支付宝付款凭证（账单详情）与平台客服聊天记录" in text
 
 
 def test_the_12315_complaint_marks_an_unknown_operator_and_says_how_to_find_it(seed: CaseFacts) -> None:
@@ -184,7 +184,7 @@ def test_the_heimao_complaint_publishes_no_personal_data(seed: CaseFacts) -> Non
 def test_the_small_claims_complaint_writes_the_amount_in_words(seed: CaseFacts) -> None:
     text = render_txt(build("small_claims", seed))
     assert "判令被告退还原告货款100.00元（人民币壹佰元整）" in text
-    assert "本案诉讼费用由被告承担" in text
+    assert "本案诉讼费用由被告负担" in text
     assert "三倍" not in text.split("【事实与理由】")[0].replace("如能证明被告欺诈", "")
     assert "此致" in text and "【请填写：人民法院名称】" in text
     assert "买受人住所地" in text  # SPC interpretation Art. 20
@@ -193,16 +193,17 @@ def test_the_small_claims_complaint_writes_the_amount_in_words(seed: CaseFacts) 
 def test_the_small_claims_complaint_claims_punitive_damages_when_fraud_is_shown(seed: CaseFacts) -> None:
     text = render_txt(build("small_claims", fraud_case(seed), court="苏州市姑苏区人民法院"))
     # 消法 Art. 55: 3 × 100 is below the 500 floor
-    assert "判令被告向原告支付三倍赔偿金500.00元（人民币伍佰元整）" in text
-    assert "合计600.00元（人民币陆佰元整）" in text
+    assert "判令被告向原告支付价款三倍的赔偿金500.00元（人民币伍佰元整）" in text
+    assert "标的总额：600.00元（人民币陆佰元整）" in text
     assert "苏州市姑苏区人民法院" in text
-    assert "原告：张三，女，1949年12月31日出生" in text
+    assert "原告：张三\n性别：女\n出生日期：1949年12月31日" in text
 
 
 def test_the_payment_order_application_states_the_amount_in_words(seed: CaseFacts) -> None:
     text = render_txt(build("payment_order", seed))
     assert "给付申请人货款100.00元（人民币壹佰元整）" in text
-    assert "没有其他债务纠纷" in text
+    assert "对被申请人不负有对待给付义务" in text
+    assert "没有异议" not in text  # the seed's platform refused: no agreed refund on record
 
 
 def test_the_police_report_cites_the_fraud_article_and_asks_for_a_case(seed: CaseFacts) -> None:
@@ -236,7 +237,7 @@ def test_the_evidence_list_shows_the_sha256_of_a_file(seed: CaseFacts, tmp_path:
     assert table.header == (
         "序号",
         "证据名称",
-        "类别",
+        "证据形式",
         "证明内容",
         "来源/说明",
         "时间",
@@ -245,7 +246,7 @@ def test_the_evidence_list_shows_the_sha256_of_a_file(seed: CaseFacts, tmp_path:
     )
     row = dict(zip(table.header, table.rows[0], strict=True))
     assert row["SHA-256"] == digest
-    assert row["类别"] == "问题证明"
+    assert row["证据形式"].startswith("视频文件")
     assert row["证明内容"] == "卡密未被使用、首次激活即失败"
     assert "激活失败录屏.mp4" in row["来源/说明"] and str(tmp_path) not in row["来源/说明"]
     assert digest in docx_text(render_docx(doc))

@@ -38,7 +38,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
@@ -47,6 +47,7 @@ from typing import Any
 import jinja2
 
 from weiquan.domain.calculators import (
+    Procedure,
     amount_in_words,
     court_fee,
     payment_order_fit,
@@ -84,7 +85,7 @@ DOCUMENT_KINDS: dict[str, DocumentKind] = {
         DocumentKind("alipay", "支付宝交易投诉", "alipay", "alipay"),
         DocumentKind("wechat_pay", "微信支付交易投诉", "wechat_pay", "wechat_pay"),
         DocumentKind("police", "公安报案材料", "police", "police"),
-        DocumentKind("small_claims", "民事起诉状（小额诉讼）", "small_claims", "small_claims"),
+        DocumentKind("small_claims", "民事起诉状", "small_claims", "small_claims"),
         DocumentKind("payment_order", "支付令申请书", "payment_order", "payment_order"),
         # Eight columns do not fit a portrait A4 page at a readable size.
         DocumentKind("evidence_list", "证据清单", "evidence-list", None, landscape=True),
@@ -179,6 +180,32 @@ def _cn_datetime(value: datetime) -> str:
     v = _local(value)
     assert isinstance(v, datetime)
     return f"{v.year}年{v.month}月{v.day}日{v.hour}时{v.minute:02d}分"
+
+
+def _when(value: date | datetime | None, time_known: bool | None = None) -> str | None:
+    """A moment as the record holds it: with the time only when the time is known.
+
+    ``time_known`` is the case file's flag (``paid_at_time_known``, ``Contact.at_time_known``). Values without a
+    flag (a promise deadline, a capture time) show their time unless it is exactly midnight, which is what a
+    date-only value becomes once parsed: no document invents "0时00分" (issue 7).
+    """
+    if value is None:
+        return None
+    if not isinstance(value, datetime) or time_known is False:
+        return _cn_date(value)
+    v = _local(value)
+    assert isinstance(v, datetime)
+    if time_known is None and (v.hour, v.minute, v.second) == (0, 0, 0):
+        return _cn_date(v)
+    return _cn_datetime(v)
+
+
+def _month_day(value: date | datetime, since: date | datetime | None = None) -> str:
+    """8月18日 after an earlier date of the same year in the same sentence, else the full date."""
+    v = _local(value)
+    if since is not None and _local(since).year == v.year:
+        return f"{v.month}月{v.day}日"
+    return _cn_date(v)
 
 
 def _fill(value: Any, hint: str) -> Any:
@@ -293,14 +320,168 @@ def _evidence_row(index: int, item: EvidenceItem, must_prove: Sequence[str], wit
     )
 
 
-def _acknowledgement(facts: CaseFacts) -> Contact | None:
-    """The latest contact in which the operator acknowledged the debt (a promise to refund), for 支付令."""
-    promised = [
-        c
-        for c in facts.contacts
-        if c.response == "promised" or (c.response == "accepted" and c.channel == "platform_cs")
-    ]
-    return max(promised, key=lambda c: c.at) if promised else None
+# Descriptions a tool writes for itself, not for the reader (the wizard's "向导中勾选：我手上有这份材料").
+_TOOL_WORDING = ("向导中勾选", "我手上有这份材料")
+_FILE_NAME = re.compile(
+    r"^[^/\\\n]{1,200}\.(png|jpe?g|gif|webp|heic|bmp|pdf|txt|mp4|mov|avi|m4a|mp3|wav|amr|aac|zip|html?|mhtml|eml|docx?)$",
+    re.IGNORECASE,
+)
+
+
+def _reader_description(item: EvidenceItem) -> tuple[str | None, str | None]:
+    """(description, file name) as a judge reads them: tool wording dropped, an uploaded file's name kept as such."""
+    text = item.description
+    if text and any(w in text for w in _TOOL_WORDING):
+        text = None
+    file_name = Path(item.file).name if item.file else None
+    if text and _FILE_NAME.match(text) and (item.sha256 or item.file):
+        # The web app fills the description of an upload with the file's original name.
+        file_name = file_name or text
+        text = None
+    return text, file_name
+
+
+def _evidence_rows(
+    items: Sequence[EvidenceItem], must_prove: Sequence[str], with_hash: bool
+) -> list[EvidenceRow]:
+    """One line per piece of evidence: a declared item and the uploaded file of the same kind are one line.
+
+    Items of one kind without a file (declared in the wizard or the case file) merge into one line; when files of
+    that kind exist, the declared lines merge into the first file's line, which carries its SHA-256.
+    """
+    by_kind: dict[str, list[EvidenceItem]] = {}
+    for item in items:
+        by_kind.setdefault(item.kind, []).append(item)
+    rows: list[EvidenceRow] = []
+    for kind_items in by_kind.values():
+        with_file = [i for i in kind_items if i.file or i.sha256]
+        declared = [i for i in kind_items if not (i.file or i.sha256)]
+        declared_text = "；".join(d for d in dict.fromkeys(_reader_description(i)[0] for i in declared) if d)
+        if not with_file:
+            merged = declared[0].model_copy(
+                update={
+                    "description": declared_text or None,
+                    "captured_at": next((i.captured_at for i in declared if i.captured_at), None),
+                }
+            )
+            rows.append(_evidence_row(len(rows) + 1, merged, must_prove, with_hash))
+            continue
+        for n, item in enumerate(with_file):
+            row = _evidence_row(len(rows) + 1, item, must_prove, with_hash)
+            description, file_name = _reader_description(item)
+            if n == 0 and declared_text and declared_text != description:
+                description = "；".join(d for d in (description, declared_text) if d)
+            rows.append(replace(row, description=description, file_name=file_name))
+    return rows
+
+
+@dataclass(frozen=True, slots=True)
+class Thread:
+    """One filing on one channel and what followed it: filed, accepted, ended (issue 7, "one timeline")."""
+
+    channel: str
+    events: tuple[Contact, ...]
+    again: bool  # a new filing on a channel whose earlier filing had ended
+
+    @property
+    def start(self) -> datetime:
+        return self.events[0].at
+
+    @property
+    def refs(self) -> tuple[str | None, ...]:
+        """The reference number to print at each event: only where it first appears."""
+        shown: set[str] = set()
+        out: list[str | None] = []
+        for e in self.events:
+            out.append(e.reference if e.reference and e.reference not in shown else None)
+            if e.reference:
+                shown.add(e.reference)
+        return tuple(out)
+
+
+_ENDED = ("rejected", "failed", "resolved")
+
+
+def _threads(contacts: Sequence[Contact]) -> list[Thread]:
+    """Contacts grouped into one timeline per filing, in the order the filings began.
+
+    A later contact on the same channel continues the filing unless that filing had ended (rejected, failed,
+    resolved) or it carries a different reference number. Customer-service contacts are one conversation.
+    """
+    open_threads: dict[str, list[Contact]] = {}
+    threads: list[tuple[str, list[Contact], bool]] = []
+    seen: set[str] = set()
+    for c in sorted(contacts, key=lambda c: c.at):
+        current = open_threads.get(c.channel)
+        if current is not None and c.channel != "platform_cs":
+            last_ref = next((e.reference for e in reversed(current) if e.reference), None)
+            if current[-1].response in _ENDED or (c.reference and last_ref and c.reference != last_ref):
+                current = None
+        if current is None:
+            current = []
+            threads.append((c.channel, current, c.channel in seen))
+            open_threads[c.channel] = current
+            seen.add(c.channel)
+        current.append(c)
+    return [Thread(ch, tuple(events), again) for ch, events, again in threads]
+
+
+def _agreement(facts: CaseFacts) -> Contact | None:
+    """The latest contact in which the operator agreed to refund a stated amount: the only admission of a debt a
+    payment order can rest on. A promise to "处理" is not one (issue 7)."""
+    agreed = [c for c in facts.contacts if c.agreed_amount is not None]
+    return max(agreed, key=lambda c: c.at) if agreed else None
+
+
+def _disputed(facts: CaseFacts) -> bool:
+    """The record shows the operator disputes the claim: a refusal, or a mediation that failed."""
+    cs = facts.contacts_with("platform_cs")
+    if cs and cs[-1].response in ("refused", "rejected"):
+        return True
+    return any(c.response == "failed" and c.channel in ("12315", "industry_assoc") for c in facts.contacts)
+
+
+@dataclass(frozen=True, slots=True)
+class Seller:
+    """Who sold the goods, so documents name the right defendant (消法 Art. 44; 电商法 Art. 38).
+
+    mode: platform (the platform's own sale), shop (a 平台内经营者 on the platform), unknown (not asked yet).
+    """
+
+    mode: str
+    company: str | None
+    credit_code: str | None
+    address: str | None
+    contact: str | None
+    shop_name: str | None
+
+
+def _seller(facts: CaseFacts, problem_type: str) -> Seller:
+    p = facts.platform
+    if problem_type == "data_leak":
+        # The platform holding the account processed the data, whoever sold the goods.
+        return Seller("platform", p.company, p.credit_code, p.address, p.contact, None)
+    if p.sold_by == "shop":
+        shop = p.shop
+        return Seller(
+            "shop",
+            shop.company if shop else None,
+            shop.credit_code if shop else None,
+            shop.address if shop else None,
+            shop.contact if shop else None,
+            shop.name if shop else None,
+        )
+    return Seller(p.sold_by or "unknown", p.company, p.credit_code, p.address, p.contact, None)
+
+
+# Problem types whose order was not performed or performed with something unusable: rescind, then refund.
+_RESCIND = ("delayed_delivery", "fake_stock", "fraud_runaway", "invalid_code")
+
+
+def _court_procedure(problem_type: str, facts: CaseFacts, small: Any) -> Procedure:
+    if problem_type == "data_leak" or not facts.platform.reachable:
+        return "ordinary"
+    return "small_claims" if small is not None and small.status == "eligible" else "ordinary"
 
 
 def _context(
@@ -309,21 +490,28 @@ def _context(
     ptype = TYPES.get(problem_type)
     must_prove = ptype.must_prove if ptype else ()
     demands = list(facts.demands or (ptype.demands if ptype else ("refund",)))
-    gender, born = _from_id_number(facts.consumer.id_number)
-    evidence = [
-        _evidence_row(i, e, must_prove, with_hash=kind == "evidence_list")
-        for i, e in enumerate(facts.evidence, 1)
-    ]
+    id_gender, id_born = _from_id_number(facts.consumer.id_number)
+    evidence = _evidence_rows(facts.evidence, must_prove, with_hash=kind == "evidence_list")
     cs = facts.contacts_with("platform_cs")
-    acknowledged = _acknowledgement(facts)
+    agreed = _agreement(facts)
     punitive = punitive_damages(facts.amount, fraud_shown=True)
+    data_leak = problem_type == "data_leak"
     claim_total = facts.amount + punitive.potential_amount if facts.fraud_shown else facts.amount
-    court_docs = kind in ("small_claims", "payment_order")
+    court_docs = kind in ("small_claims", "payment_order", "evidence_list")
+    small = (
+        small_claims_eligibility(claim_total, facts.province, today) if court_docs and not data_leak else None
+    )
+    procedure = _court_procedure(problem_type, facts, small)
+    debt = agreed.agreed_amount if agreed and agreed.agreed_amount else facts.amount
+    from weiquan.domain.escalation import complaint_rule  # lazy: the engine may one day import documents
+
+    rule = complaint_rule(today)
     return {
         "kind": kind,
         "facts": facts,
         "platform": facts.platform,
         "consumer": facts.consumer,
+        "seller": _seller(facts, problem_type),
         "today": today,
         "reply_by": reply_by,
         "court": court,
@@ -332,33 +520,43 @@ def _context(
             "label": ptype.label if ptype else OTHER_LABEL,
             "basis": ptype.basis if ptype else (cite("consumer_law_52"), cite("civil_code_577")),
         },
+        # 民事案件案由规定: a data leak is a tort (个人信息保护纠纷), everything else here a contract claim.
+        "case_cause": "个人信息保护纠纷" if data_leak else "网络购物合同纠纷",
+        "rescind": problem_type in _RESCIND,
         "demands": demands,
         "fraud_shown": facts.fraud_shown is True,
         "suspected_fraud": facts.fraud_shown is True or problem_type == "fraud_runaway",
         # 消法 Art. 55 ¶1: what the punitive claim would be (3 × price, at least 500); claimed only when fraud is shown.
         "punitive": punitive.potential_amount,
         "claim_total": claim_total,
+        "paid_when": _when(facts.paid_at, facts.paid_at_time_known),
         "contacts": sorted(facts.contacts, key=lambda c: c.at),
+        "threads": _threads(facts.contacts),
         "cs_contacts": cs,
+        "cs_responses": {c.response for c in cs},
         "last_cs": cs[-1] if cs else None,
-        "acknowledged": acknowledged,
+        "agreed": agreed,
+        "debt": debt,
+        # The 12315 rule in force on the day the complaint is filed (today): Order 121 from 2026-04-15.
+        "order_121": rule.id != "samr_order_20",
+        "complaint_rule_name": rule.name,
         # Only the court documents need these; they read the small-claims and court-fee tables.
-        "small_claims": small_claims_eligibility(claim_total, facts.province, today) if court_docs else None,
-        "small_claims_fee": court_fee(claim_total, "small_claims") if court_docs else None,
-        "payment_order_fee": court_fee(facts.amount, "payment_order") if court_docs else None,
+        "small_claims": small,
+        "procedure": procedure,
+        "court_fee": court_fee(claim_total, procedure) if court_docs and not data_leak else None,
+        "payment_order_fee": court_fee(debt, "payment_order") if court_docs else None,
         "payment_order_fit": payment_order_fit(
-            debtor_identified=facts.platform.operator_known,
+            debtor_identified=bool(_seller(facts, problem_type).company),
             debtor_reachable=facts.platform.reachable,
-            debt_acknowledged=acknowledged is not None,
-            # A refusal on record is a dispute about the debt (e.g. “卡密发出后概不退换”).
-            counter_dispute=bool(cs) and cs[-1].response in ("refused", "rejected"),
+            debt_acknowledged=agreed is not None,
+            counter_dispute=_disputed(facts),
         )
         if court_docs
         else None,
         "evidence": evidence,
         "mismatches": [r for r in evidence if r.sha_status == "mismatch"],
-        "consumer_gender": gender,
-        "consumer_born": born,
+        "consumer_gender": facts.consumer.gender or id_gender,
+        "consumer_born": facts.consumer.birth_date or id_born,
         "place_name": facts.platform.name or facts.platform.domain or "",
     }
 
@@ -373,7 +571,7 @@ def _finalize(value: Any) -> str:
     if value is None:
         text = "【请填写】"
     elif isinstance(value, datetime):
-        text = _cn_datetime(value)
+        text = _when(value) or ""
     elif isinstance(value, date):
         text = _cn_date(value)
     elif isinstance(value, Decimal):
@@ -398,6 +596,8 @@ def _environment() -> jinja2.Environment:
     env.filters.update(
         cn_date=_cn_date,
         cn_datetime=_cn_datetime,
+        when=_when,
+        md=_month_day,
         yuan=_yuan,
         money=display_yuan,  # 64,610 — for notes; documents use yuan (100.00)
         yuan_full=_yuan_full,
@@ -407,6 +607,7 @@ def _environment() -> jinja2.Environment:
         clip=_clip,
         mask=_mask_personal,
         cites=_cite_list,
+        cite=cite,
     )
     env.globals.update(cite=cite, kind_label=kind_label, kind_group=kind_group, demand_label=demand_label)
     return env
