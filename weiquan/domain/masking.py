@@ -290,6 +290,8 @@ _RULES: list[tuple[Gate, re.Pattern[str], Callable[[re.Match[str]], str]]] = [
 def _known_token(value: str) -> str:
     if _EMAIL.fullmatch(value):
         return TOKENS["email"]
+    if re.fullmatch(r"\d{17}[\dXx]|\d{15}", value):
+        return TOKENS["id"]
     digits = _digits(value)
     if re.fullmatch(r"[\d\s()+（）-]+", value):
         if re.fullmatch(r"(?:86)?1[3-9]\d{9}", digits):
