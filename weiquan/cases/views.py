@@ -7,6 +7,7 @@ The plan is derived on every read (``Case.plan``), so a recorded event moves it 
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Any
 from uuid import UUID
 
@@ -23,11 +24,13 @@ from django.views.decorators.http import require_POST
 
 from weiquan.cases import pagecache
 from weiquan.cases import wizard as wiz
+from weiquan.cases.complete import CompleteForm
 from weiquan.cases.forms import RecordForm, today_in_china
 from weiquan.cases.models import CHANNELS, Case, case_for_owner
 from weiquan.domain.documents import DOCUMENT_KINDS, build_document
 from weiquan.domain.escalation import plan as make_plan
 from weiquan.domain.facts import CaseFileError
+from weiquan.domain.forms_text import ASKS, FORM_KINDS, form_text
 from weiquan.domain.render import CJKFontMissing, render_docx, render_pdf, render_txt
 from weiquan.evidence.models import EVIDENCE_KINDS
 
@@ -101,7 +104,7 @@ def case_list(request: HttpRequest) -> HttpResponse:
     today = today_in_china()
     rows = []
     for case in cases:
-        data = case.plan(today).to_dict()
+        data = for_consumer(case.plan(today).to_dict())
         nxt = data["next_action"]
         now = any(s["channel"] == nxt["channel"] and s["status"] == "now" for s in data["steps"])
         rows.append({"case": case, "next": nxt, "now": now, "deadline": nearest_deadline(data)})
@@ -162,6 +165,42 @@ def case_document(request: HttpRequest, public_id: UUID, kind: str, fmt: str) ->
     return response
 
 
+@login_required
+def case_form(request: HttpRequest, public_id: UUID, kind: str) -> HttpResponse:
+    """One complaint form's boxes with a 复制 button each; missing facts asked for and saved here (POST)."""
+    case = case_for_owner(request.user, public_id)
+    if kind not in FORM_KINDS:
+        raise Http404(_("没有这种表单"))
+    prefetch_related_objects([case], "contacts", "evidence")
+    today = today_in_china()
+    plan = case.plan(today)
+    text = form_text(plan.facts, kind, plan)
+    asks = text.asks
+    status = 200
+    if request.method == "POST":
+        # Only the facts this page asked for can be changed here.
+        complete = CompleteForm(request.POST, asks=[a for a in ASKS if a in request.POST])
+        if complete.is_valid():
+            changed = complete.save(case, request.user)
+            if changed:
+                messages.success(request, _("已保存到案件，下面的文字已经补全。"))
+            return redirect(reverse("case_form", args=[case.public_id, kind]) + "#fields")
+        status = 400
+    else:
+        complete = CompleteForm(asks=asks)
+    titles = {k: v.title for k, v in DOCUMENT_KINDS.items()}
+    context = {
+        "case": case,
+        "text": text,
+        "complete": complete,
+        "kind": kind,
+        "doc_title": titles.get(kind, text.title),
+        "formats": FORMAT_LABELS,
+        "others": [(k, t) for k, t in FORM_KINDS.items() if k != kind and k in plan.document_kinds],
+    }
+    return render(request, "cases/form_text.html", context, status=status)
+
+
 # --- helpers ----------------------------------------------------------------------------------------------------
 
 
@@ -193,9 +232,34 @@ def _case_page(request: HttpRequest, case: Case, record_form: RecordForm, status
     return render(request, "cases/case_detail.html", context, status=status)
 
 
+_INTERNAL = re.compile(r"种子文本|待核实|尚未核实|DOMAIN\.md")
+_BRACKETED = re.compile(r"[（(]([^（）()]*)[）)]")
+
+
+def for_consumer(value: Any) -> Any:
+    """The plan as a consumer reads it: our own working notes ("种子文本…", "待核实") taken out of every text.
+
+    A bracketed source note loses only its internal part ("（种子文本第三部分；个人信息保护法第六十五条）" keeps the
+    law); a sentence that is itself a working note is dropped. Applied to the whole plan dict before any page sees it.
+    """
+    if isinstance(value, dict):
+        return {k: for_consumer(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [for_consumer(v) for v in value]
+    if not isinstance(value, str) or not _INTERNAL.search(value):
+        return value
+
+    def bracket(m: re.Match[str]) -> str:
+        kept = [part for part in re.split(r"[；;]", m.group(1)) if not _INTERNAL.search(part)]
+        return f"（{'；'.join(kept)}）" if kept else ""
+
+    text = _BRACKETED.sub(bracket, value)
+    return "".join(s for s in re.split(r"(?<=[。！？])", text) if not _INTERNAL.search(s)).strip()
+
+
 def _case_context(case: Case, record_form: RecordForm, today: dt.date) -> dict[str, Any]:
     prefetch_related_objects([case], "contacts", "evidence")
-    data = case.plan(today).to_dict()
+    data = for_consumer(case.plan(today).to_dict())
     nxt = data["next_action"]
     next_step = next((s for s in data["steps"] if s["channel"] == nxt["channel"]), None)
     if not record_form.is_bound:
@@ -215,6 +279,7 @@ def _case_context(case: Case, record_form: RecordForm, today: dt.date) -> dict[s
         # the disclaimer closes the page on its own line
         "warnings": [w for w in data["warnings"] if w["code"] != "not_legal_advice"],
         "formats": FORMAT_LABELS,
+        "form_kinds": FORM_KINDS,
         "evidence_kinds": EVIDENCE_KINDS,
         "outcome_label": dict(CHANNELS).get(case.outcome_channel, case.outcome_channel),
         "files": [e for e in evidence if e.has_file],
