@@ -69,6 +69,9 @@ def wizard(request: HttpRequest, step: int) -> HttpResponse:
         draft.remember(step, post)
         if "back" in post:
             return redirect("wizard", max(step - 1, 1))
+        if "no_contact" in post and step == 4:
+            draft.skip_contacts()
+            return redirect("wizard", 5)
         if "add_row" in post and step == 4:
             draft.add_row()
             return redirect(reverse("wizard", args=[4]) + "#last-row")
