@@ -40,7 +40,7 @@
     button.addEventListener("click", function () {
       var source = document.getElementById(button.getAttribute("data-copy"));
       if (!source) return;
-      var text = source.value !== undefined && source.tagName === "TEXTAREA" ? source.value : source.textContent;
+      var text = source.tagName === "TEXTAREA" || source.tagName === "INPUT" ? source.value : source.textContent;
       if (navigator.clipboard && window.isSecureContext) {
         navigator.clipboard.writeText(text).then(
           function () { copied(button, true); },
