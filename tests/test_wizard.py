@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from decimal import Decimal
 
 import pytest
@@ -356,3 +357,39 @@ def test_a_day_without_a_time_stays_a_day(alice_client, alice):
     assert facts.paid_at_time_known is False and facts.paid_at.date() == dt.date(2026, 11, 20)
     assert facts.contacts[0].at_time_known is False
     assert facts.paid_at.hour == 0  # no invented 12:00
+
+
+def test_a_visitor_signs_up_on_the_last_screen_in_one_tap(client):
+    through(client, 4)
+    html = client.get(url(5)).content.decode()
+    assert "保存案件：建一个账户" in html and 'name="password1"' in html
+    pw = "kami-refund-2026!"
+    r = go(client, 5, {**EVIDENCE, "username": "erin", "password1": pw, "password2": pw})
+    case = Case.objects.get(owner__username="erin")
+    assert r["Location"] == reverse("case_detail", args=[case.public_id])
+    assert case.order_no == "KM20261120001" and case.contacts.count() == 1
+
+
+def test_a_wrong_sign_up_on_the_last_screen_keeps_the_evidence_and_stores_no_password(
+    client, django_user_model
+):
+    through(client, 4)
+    r = go(
+        client, 5, {**EVIDENCE, "username": "erin", "password1": "kami-refund-2026!", "password2": "other"}
+    )
+    assert r.status_code == 200
+    assert not Case.objects.exists() and not django_user_model.objects.filter(username="erin").exists()
+    html = r.content.decode()
+    assert re.search(r'value="payment_record"[^>]*checked', html)  # the evidence ticked is still ticked
+    assert "两次" in html or "不一致" in html or "不匹配" in html  # the sign-up error is shown
+    stored = str(client.session.get("case_wizard"))
+    assert "kami-refund-2026!" not in stored
+
+
+def test_a_visitor_with_an_account_logs_in_from_the_last_screen(client, alice):
+    through(client, 4)
+    r = go(client, 5, EVIDENCE, have_account="1")
+    assert r["Location"] == reverse("login")
+    r = client.post(reverse("login"), {"username": "alice", "password": "alice-secret-pw-2026"})
+    case = Case.objects.get(owner=alice)
+    assert r["Location"] == reverse("case_detail", args=[case.public_id])

@@ -12,6 +12,7 @@ from typing import Any
 from uuid import UUID
 
 from django.contrib import messages
+from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
 from django.db import transaction
 from django.db.models import prefetch_related_objects
@@ -22,6 +23,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from weiquan.accounts.forms import SignupForm
 from weiquan.cases import pagecache
 from weiquan.cases import wizard as wiz
 from weiquan.cases.complete import CompleteForm
@@ -65,6 +67,10 @@ def wizard(request: HttpRequest, step: int) -> HttpResponse:
         return redirect("wizard", draft.first_open_step())
     post = request.POST if request.method == "POST" else None
     form = draft.form(step, post, quiet=post is None)
+    # A visitor without an account creates one on the last screen: one tap saves the account and the case.
+    signup: SignupForm | None = None
+    if step == wiz.LAST and not request.user.is_authenticated:
+        signup = SignupForm(post if post is not None and "username" in post else None)
     if post is not None:
         draft.remember(step, post)
         if "back" in post:
@@ -77,8 +83,23 @@ def wizard(request: HttpRequest, step: int) -> HttpResponse:
             return redirect(reverse("wizard", args=[4]) + "#last-row")
         if form.is_valid():
             draft.complete(step, form)
-            return redirect("wizard", step + 1) if step < wiz.LAST else _finish(request, draft)
-    return render(request, "cases/wizard.html", draft.context(step, form, show_errors=post is not None))
+            if step < wiz.LAST:
+                return redirect("wizard", step + 1)
+            if "have_account" in post:
+                draft.mark_pending()
+                messages.info(request, _("登录后，你填的内容会立即保存成案件。"))
+                return redirect("login")
+            if signup is not None and signup.is_bound:
+                if not signup.is_valid():
+                    context = {**draft.context(step, form, show_errors=True), "signup": signup}
+                    return render(request, "cases/wizard.html", context)
+                user = signup.save()
+                login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+            return _finish(request, draft)
+    context = draft.context(step, form, show_errors=post is not None)
+    if signup is not None:
+        context["signup"] = signup
+    return render(request, "cases/wizard.html", context)
 
 
 def _finish(request: HttpRequest, draft: wiz.Draft) -> HttpResponse:

@@ -47,7 +47,17 @@ TITLES = {
 SHORT = {1: _("经过"), 2: _("类型"), 3: _("平台订单"), 4: _("联系记录"), 5: _("证据")}
 FORMS: dict[int, Any] = {1: StoryForm, 2: TypeForm, 3: DetailsForm, 4: ContactFormSet, 5: EvidenceForm}
 CONTACTS_PREFIX = "contacts"
-_CONTROL = {"csrfmiddlewaretoken", "back", "add_row", "next"}
+# Never kept in the session: the buttons, and the passwords of the sign-up on the last screen.
+_CONTROL = {
+    "csrfmiddlewaretoken",
+    "back",
+    "add_row",
+    "next",
+    "no_contact",
+    "have_account",
+    "password1",
+    "password2",
+}
 
 
 class StepInvalid(Exception):

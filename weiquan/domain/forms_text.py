@@ -105,10 +105,19 @@ class _Phrases:
         )
         self._module = documents._ENV.get_template("_macros.txt.j2").make_module(self.context)
 
+        # A day given without a time is written as a day (issue 7), whatever the shared phrases do with it.
+        facts_days = [(facts.paid_at, facts.paid_at_time_known)] + [
+            (c.at, c.at_time_known) for c in facts.contacts
+        ]
+        self._days = {documents._cn_datetime(at): _day(at) for at, known in facts_days if not known}
+
     def __call__(self, name: str, *args: Any) -> str:
         if name == "cite_26":
             return cite("consumer_law_26").short
-        return documents._clean(str(getattr(self._module, name)(*args)))
+        text = documents._clean(str(getattr(self._module, name)(*args)))
+        for timed, day in self._days.items():
+            text = text.replace(timed, day)
+        return text
 
 
 def _when(facts: CaseFacts) -> str:
@@ -191,7 +200,7 @@ def _12315(facts: CaseFacts, plan: Plan) -> list[FormField]:
             "被投诉方名称",
             name,
             ask=name_field,
-            tip="填营业执照上的全称。" + p("operator_hint"),
+            tip="以营业执照上的全称为准。" if name else p("operator_hint"),
         ),
         _field(
             "被投诉方地址",
