@@ -31,8 +31,15 @@ def page(client, case) -> str:
 
 
 def section(html: str, section_id: str) -> str:
+    """The part of the page with that id: a <section>, or a folded <details> (everything below the next step)."""
     start = html.index(f'id="{section_id}"')
-    return html[start : html.index("</section>", start)]
+    tag = "details" if html.rfind("<details", 0, start) > html.rfind("<section", 0, start) else "section"
+    depth = 1
+    for m in re.compile(rf"<{tag}[\s>]|</{tag}>").finditer(html, start):
+        depth += -1 if m.group(0).startswith("</") else 1
+        if depth == 0:
+            return html[start : m.start()]
+    raise ValueError(section_id)
 
 
 def test_the_next_action_for_the_seed_case_is_12315(alice_client, alice_case):

@@ -107,6 +107,7 @@ def test_the_seed_story_reaches_a_copied_12315_text(browser, browser_context_arg
     walk.fill(page.get_by_label("密码", exact=True), "kami-refund-2026!")
     walk.fill(page.get_by_label("密码确认"), "kami-refund-2026!")
     walk.axe()
+    page.screenshot(path=shots / "wizard-5.png", full_page=True)
     walk.tap(page.get_by_role("button", name="生成维权计划"))
 
     # The case page: the next step first, the rest folded.

@@ -304,6 +304,14 @@ def _case_context(case: Case, record_form: RecordForm, today: dt.date) -> dict[s
         "warnings": [w for w in data["warnings"] if w["code"] != "not_legal_advice"],
         "formats": FORMAT_LABELS,
         "form_kinds": FORM_KINDS,
+        # forms of the other steps to do now (12315 and 黑猫 together), one tap from the first screen
+        "also_forms": [
+            (k, FORM_KINDS[k])
+            for s in data["steps"]
+            if s["status"] == "now" and s["channel"] != nxt["channel"]
+            for k in s["documents"] or ()
+            if k in FORM_KINDS and k not in (nxt["documents"] or ())
+        ],
         "evidence_kinds": EVIDENCE_KINDS,
         "outcome_label": dict(CHANNELS).get(case.outcome_channel, case.outcome_channel),
         "files": [e for e in evidence if e.has_file],

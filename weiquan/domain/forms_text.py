@@ -206,7 +206,7 @@ def _12315(facts: CaseFacts, plan: Plan) -> list[FormField]:
             "被投诉方地址",
             pf.address,
             ask="platform_address",
-            tip="营业执照上的住所；不知道时先查“被投诉方名称”的方法。",
+            tip="营业执照上的住所；按公司全称在国家企业信用信息公示系统（www.gsxt.gov.cn）能查到。",
         ),
         _field(
             "统一社会信用代码",
