@@ -216,3 +216,38 @@ def test_the_copy_button_falls_back_where_the_clipboard_api_is_missing(
     assert page.evaluate("navigator.clipboard") is None  # the fallback path was the one taken
     assert page.evaluate("window.__clipboard.readText()") == "KM20261120001"
     context.close()
+
+
+def test_every_new_page_passes_axe(browser, browser_context_args, live_server, shots):
+    """The other form pages, the password reset, the 404 page and the account page (calendar copy button)."""
+    if not AXE.exists():
+        pytest.skip("axe-core missing: run `npm install` in the repository")
+    from django.contrib.auth import get_user_model
+
+    from weiquan.cases.models import Case
+
+    user = get_user_model().objects.create_user("xiaoli", password="kami-refund-2026!")
+    seed = json.loads((ROOT / "examples" / "seed-invalid-code.json").read_text(encoding="utf-8"))
+    case = Case.create_from_case_file(user, seed)
+    context = browser.new_context(**browser_context_args, bypass_csp=True)
+    page = context.new_page()
+    walk = Walk(page, shots)
+    for url in ("/accounts/password/reset/", "/no-such-page/", "/accounts/login/"):
+        page.goto(live_server.url + url)
+        walk.axe()
+    page.get_by_label("用户名").fill("xiaoli")
+    page.get_by_label("密码").fill("kami-refund-2026!")
+    page.get_by_role("button", name="登录").click()
+    for kind in ("heimao", "alipay", "platform_cs", "12315"):
+        page.goto(f"{live_server.url}/cases/{case.public_id}/forms/{kind}/")
+        walk.axe()
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390, kind
+    page.goto(f"{live_server.url}/cases/{case.public_id}/forms/heimao/")
+    page.screenshot(path=shots / "heimao.png", full_page=True)
+    page.goto(live_server.url + "/accounts/")
+    walk.axe()
+    page.goto(live_server.url + "/no-such-page/")
+    expect_404 = page.get_by_role("heading", level=1)
+    assert expect_404.inner_text() == "找不到这个页面"
+    assert len(walk.checked) == 8
+    context.close()
