@@ -172,3 +172,13 @@ def test_the_case_page_folds_everything_below_the_next_step(alice_client, alice_
         assert re.search(
             rf'<details id="{section}" class="card fold">|<details class="card fold" id="{section}">', page
         ), section
+
+
+def test_the_written_demand_leaves_unfilled_signature_lines_out_of_the_copied_text(seed_case_file):
+    facts = parse_case(seed_case_file)
+    fields = {f.label: f for f in form_fields(facts, "platform_cs", plan(facts, TODAY))}
+    assert "【" not in fields["发给客服的全文"].value
+    assert fields["署名"].missing_hint == "【请填写：你的姓名】" and fields["署名"].ask == "consumer_name"
+    named = parse_case({**seed_case_file, "consumer": {"name": "王小明", "phone": "13800000000"}})
+    text = {f.label: f for f in form_fields(named, "platform_cs", plan(named, TODAY))}["发给客服的全文"].value
+    assert "消费者：王小明" in text and "联系电话：13800000000" in text

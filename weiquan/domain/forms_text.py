@@ -59,6 +59,7 @@ ASKS: dict[str, tuple[str, str]] = {
     "consumer_phone": ("你的手机号", "方便对方联系你；只用在你自己的文书里，不会公开"),
 }
 
+_EMPTY_LINE = re.compile(r"[^：\n]{1,8}：【(?:请填写|待补充)(?:：[^】]*)?】")
 _PLACEHOLDER = re.compile(r"【(?:请填写|待补充)(?:：[^】]*)?】")
 
 
@@ -224,7 +225,7 @@ def _12315(facts: CaseFacts, plan: Plan) -> list[FormField]:
             "投诉问题", _problem_label(plan), tip="在表单的问题分类里选最接近的一项，这里的文字可以写进标题"
         ),
         _field("诉求", "请求督促被投诉方" + p("demand_text") + "。", multiline=True),
-        _field("事实与理由", facts_text, multiline=True),
+        _field("事实与理由", facts_text, ask="item" if not facts.item else "", multiline=True),
         _field(
             "证据",
             _evidence_line(facts),
@@ -351,7 +352,8 @@ def _platform_cs(facts: CaseFacts, plan: Plan) -> list[FormField]:
         _field("联系电话", c.phone, ask="consumer_phone"),
         _field(
             "发给客服的全文",
-            _plain(doc),
+            # a signature line still to be filled is left out of the message (asked above), never pasted as a slot
+            "\n".join(line for line in _plain(doc).split("\n") if not _EMPTY_LINE.fullmatch(line)),
             multiline=True,
             tip="粘贴到在线客服、投诉邮箱或站内信里发送，发完截图保存发送记录和对方的回复。",
         ),
