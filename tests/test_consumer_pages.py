@@ -17,7 +17,7 @@ from weiquan.platforms.models import Platform, PlatformAlias
 
 pytestmark = pytest.mark.django_db
 TEMPLATES = Path(__file__).resolve().parents[1] / "weiquan" / "templates"
-INTERNAL = ("种子文本", "待核实", "尚未核实", "DOMAIN.md")
+INTERNAL = ("种子文本", "待核实", "尚未核实", "DOMAIN.md", "原文未找到", "确定）。")
 
 
 def test_no_template_carries_a_working_note():
@@ -47,6 +47,8 @@ def test_working_notes_are_taken_out_but_the_law_stays():
     )
     assert for_consumer("适用新规。调解期限为六十日，条文待核实。") == "适用新规。"
     assert for_consumer({"a": ["联合施压（种子文本第三部分）。"]}) == {"a": ["联合施压。"]}
+    trace = "适用规则：市场监督管理投诉举报处理办法（总局令第121号）（按2026-11-25确定）。投诉须写明被投诉方名称。"
+    assert for_consumer(trace) == "投诉须写明被投诉方名称。"
 
 
 def test_a_site_we_know_nothing_about_gets_a_neutral_word(client):

@@ -256,7 +256,8 @@ def _case_page(request: HttpRequest, case: Case, record_form: RecordForm, status
     return render(request, "cases/case_detail.html", context, status=status)
 
 
-_INTERNAL = re.compile(r"种子文本|待核实|尚未核实|DOMAIN\.md")
+# Our working notes and the engine's rule-selection traces ("适用规则：…（按2026-11-25确定）").
+_INTERNAL = re.compile(r"种子文本|待核实|尚未核实|DOMAIN\.md|原文未找到|适用规则：[^。]*确定")
 _BRACKETED = re.compile(r"[（(]([^（）()]*)[）)]")
 
 
@@ -278,7 +279,7 @@ def for_consumer(value: Any) -> Any:
         return f"（{'；'.join(kept)}）" if kept else ""
 
     text = _BRACKETED.sub(bracket, value)
-    return "".join(s for s in re.split(r"(?<=[。！？])", text) if not _INTERNAL.search(s)).strip()
+    return "".join(s for s in re.split(r"(?<=[。！？])", text) if not _INTERNAL.search(s.strip())).strip()
 
 
 def _case_context(case: Case, record_form: RecordForm, today: dt.date) -> dict[str, Any]:
