@@ -31,8 +31,15 @@ def page(client, case) -> str:
 
 
 def section(html: str, section_id: str) -> str:
+    """The part of the page with that id: a <section>, or a folded <details> (everything below the next step)."""
     start = html.index(f'id="{section_id}"')
-    return html[start : html.index("</section>", start)]
+    tag = "details" if html.rfind("<details", 0, start) > html.rfind("<section", 0, start) else "section"
+    depth = 1
+    for m in re.compile(rf"<{tag}[\s>]|</{tag}>").finditer(html, start):
+        depth += -1 if m.group(0).startswith("</") else 1
+        if depth == 0:
+            return html[start : m.start()]
+    raise ValueError(section_id)
 
 
 def test_the_next_action_for_the_seed_case_is_12315(alice_client, alice_case):
@@ -225,3 +232,23 @@ def test_a_kept_page_still_gets_this_requests_csrf_token_and_messages(alice, ali
     assert "已记录。计划已按最新进展更新。" in html
     assert '<span class="badge status-waiting">等待答复</span><h3>全国12315平台</h3>' in html
     assert "已记录。" not in client.get(url).content.decode()  # a message is shown once
+
+
+def test_an_event_recorded_without_a_time_stays_a_day(alice_client, alice_case):
+    r = alice_client.post(
+        reverse("case_record", args=[alice_case.public_id]),
+        {"event": "contacted", "channel": "12315", "at_date": "2026-11-23", "reference": "7654321"},
+    )
+    assert r.status_code == 302
+    contact = alice_case.contacts.get(channel="12315")
+    assert contact.at_time_known is False
+    assert alice_case.facts().contacts[-1].at_time_known is False
+
+
+def test_the_history_shows_a_day_without_an_invented_time(alice_client, alice_case):
+    alice_client.post(
+        reverse("case_record", args=[alice_case.public_id]),
+        {"event": "contacted", "channel": "12315", "at_date": "2026-11-23"},
+    )
+    html = section(page(alice_client, alice_case), "history")
+    assert '<time datetime="2026-11-23">11月23日</time>' in html

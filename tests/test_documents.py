@@ -177,7 +177,9 @@ def test_the_heimao_complaint_publishes_no_personal_data(seed: CaseFacts) -> Non
     )
     text = render_txt(build("heimao", facts, problem_type="fraud_runaway"))
     assert "张三" not in text and "13812345678" not in text and "11010519491231002X" not in text
-    assert "138****5678" in text
+    assert (
+        "【手机号已隐藏】" in text and "【身份证号已隐藏】" in text
+    )  # the one public masking (masking.mask)
     assert "KM20261120001" not in text and "尾号0001" in text
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from decimal import Decimal
 
 import pytest
@@ -300,3 +301,95 @@ def test_start_over_forgets_the_draft(client):
     client.post(reverse("wizard_reset"))
     assert "case_wizard" not in client.session
     assert client.get(reverse("wizard_start"))["Location"] == url(1)
+
+
+# --- what the complaint forms need (issue 8) ----------------------------------------------------------------------
+
+DOMAIN_STORY = "11月20日在某某卡盟(kameng-example.com)买了100元游戏点卡，卡密激活时显示已被使用，客服说概不退换，拒绝处理"
+
+
+def test_the_name_before_a_domain_and_the_item_are_prefilled_from_the_story(client):
+    go(client, 1, {"story": DOMAIN_STORY})
+    go(client, 2, {"problem_type": "invalid_code"})
+    html = client.get(url(3)).content.decode()
+    assert 'name="platform_name" value="某某卡盟"' in html
+    assert 'name="platform_domain" value="kameng-example.com"' in html
+    assert 'name="item" value="100元游戏点卡"' in html
+    assert "收款方全称" in html  # asked, with where to find it on the payment bill
+    assert "账单详情" in html
+
+
+def test_the_merchant_name_from_the_payment_bill_reaches_the_case(alice_client, alice):
+    through(alice_client, 2)
+    go(alice_client, 3, {**DETAILS, "platform_merchant_name": "某某网络科技有限公司"})
+    go(alice_client, 4, REFUSED)
+    go(alice_client, 5, EVIDENCE)
+    assert Case.objects.get(owner=alice).platform_merchant_name == "某某网络科技有限公司"
+
+
+def test_the_first_contact_is_prefilled_from_the_story(client):
+    go(client, 1, {"story": DOMAIN_STORY})
+    go(client, 2, {"problem_type": "invalid_code"})
+    go(client, 3, DETAILS)
+    html = client.get(url(4)).content.decode()
+    assert 'name="contacts-0-at_date" value="2026-11-20"' in html
+    assert "概不退换</textarea>" in html
+    assert '<option value="refused" selected>' in html
+
+
+def test_a_consumer_who_never_contacted_customer_service_goes_on_without_a_date(alice_client, alice):
+    go(alice_client, 1, {"story": DOMAIN_STORY})
+    go(alice_client, 2, {"problem_type": "invalid_code"})
+    go(alice_client, 3, DETAILS)
+    r = go(alice_client, 4, {"contacts-TOTAL_FORMS": "1", "contacts-INITIAL_FORMS": "0"}, no_contact="1")
+    assert r["Location"] == url(5)
+    go(alice_client, 5, EVIDENCE)
+    assert Case.objects.get(owner=alice).contacts.count() == 0
+
+
+def test_a_day_without_a_time_stays_a_day(alice_client, alice):
+    through(alice_client, 2)
+    go(alice_client, 3, {**DETAILS, "paid_time": ""})
+    go(alice_client, 4, {**REFUSED, "contacts-0-at_time": ""})
+    go(alice_client, 5, EVIDENCE)
+    case = Case.objects.get(owner=alice)
+    facts = case.facts()
+    assert facts.paid_at_time_known is False and facts.paid_at.date() == dt.date(2026, 11, 20)
+    assert facts.contacts[0].at_time_known is False
+    assert facts.paid_at.hour == 0  # no invented 12:00
+
+
+def test_a_visitor_signs_up_on_the_last_screen_in_one_tap(client):
+    through(client, 4)
+    html = client.get(url(5)).content.decode()
+    assert "保存案件：建一个账户" in html and 'name="password1"' in html
+    pw = "kami-refund-2026!"
+    r = go(client, 5, {**EVIDENCE, "username": "erin", "password1": pw, "password2": pw})
+    case = Case.objects.get(owner__username="erin")
+    assert r["Location"] == reverse("case_detail", args=[case.public_id])
+    assert case.order_no == "KM20261120001" and case.contacts.count() == 1
+
+
+def test_a_wrong_sign_up_on_the_last_screen_keeps_the_evidence_and_stores_no_password(
+    client, django_user_model
+):
+    through(client, 4)
+    r = go(
+        client, 5, {**EVIDENCE, "username": "erin", "password1": "kami-refund-2026!", "password2": "other"}
+    )
+    assert r.status_code == 200
+    assert not Case.objects.exists() and not django_user_model.objects.filter(username="erin").exists()
+    html = r.content.decode()
+    assert re.search(r'value="payment_record"[^>]*checked', html)  # the evidence ticked is still ticked
+    assert "两次" in html or "不一致" in html or "不匹配" in html  # the sign-up error is shown
+    stored = str(client.session.get("case_wizard"))
+    assert "kami-refund-2026!" not in stored
+
+
+def test_a_visitor_with_an_account_logs_in_from_the_last_screen(client, alice):
+    through(client, 4)
+    r = go(client, 5, EVIDENCE, have_account="1")
+    assert r["Location"] == reverse("login")
+    r = client.post(reverse("login"), {"username": "alice", "password": "alice-secret-pw-2026"})
+    case = Case.objects.get(owner=alice)
+    assert r["Location"] == reverse("case_detail", args=[case.public_id])

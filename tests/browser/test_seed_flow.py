@@ -86,7 +86,8 @@ def test_seed_case_from_sign_up_to_the_12315_text(page, live_server, shots, tmp_
     now = page.locator(".step.status-now h3")
     expect(now).to_have_text(["全国12315平台", "黑猫投诉"])
 
-    # Upload a screenshot of the failed activation.
+    # Upload a screenshot of the failed activation (the evidence section is folded below the next step).
+    page.locator("#evidence > summary").click()
     page.locator("#up-kind").select_option("code_failure_screenshot")
     page.locator("#up-file").set_input_files(str(screenshot_png(tmp_path / "激活失败.png")))
     page.locator("#up-desc").fill("激活失败提示")
@@ -105,5 +106,7 @@ def test_seed_case_from_sign_up_to_the_12315_text(page, live_server, shots, tmp_
     # No horizontal scrolling at phone width.
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
     # The README's picture is refreshed only on request (WEIQUAN_UPDATE_DOCS=1), so a test run leaves the tree clean.
-    target = DOCS / "screenshot-case-page.png" if os.getenv("WEIQUAN_UPDATE_DOCS") else shots / "6-case-page.png"
+    target = (
+        DOCS / "screenshot-case-page.png" if os.getenv("WEIQUAN_UPDATE_DOCS") else shots / "6-case-page.png"
+    )
     page.screenshot(path=target, full_page=True, scale="css")  # 390 px wide: small file

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib.auth import get_user_model
-from django.contrib.auth.forms import AuthenticationForm, UserCreationForm
+from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm, SetPasswordForm, UserCreationForm
 from django.utils.translation import gettext_lazy as _
 
 
@@ -48,3 +48,28 @@ class EmailForm(forms.Form):
         widget=forms.EmailInput(attrs={"autocomplete": "email", "inputmode": "email"}),
         error_messages={"invalid": _("邮箱格式不对，例如 name@example.com")},
     )
+
+
+class ResetForm(PasswordResetForm):
+    """忘记密码: the e-mail the account gave. The answer never says whether an account has it."""
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["email"]
+        field.label = _("注册时填的邮箱")
+        field.help_text = _("我们往这个邮箱发一个重设密码的链接。注册时没填邮箱的账户无法这样找回。")
+        field.error_messages = {
+            "required": _("请填写邮箱"),
+            "invalid": _("邮箱格式不对，例如 name@example.com"),
+        }
+
+
+class SetPasswordChineseForm(SetPasswordForm):  # type: ignore[type-arg]
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.fields["new_password1"].label = _("新密码")
+        self.fields["new_password1"].help_text = _("至少 8 位，不能全是数字，不要太常见。")
+        self.fields["new_password2"].label = _("再输一遍新密码")
+        self.fields["new_password1"].widget.attrs["autocomplete"] = "new-password"
+        self.fields["new_password2"].widget.attrs["autocomplete"] = "new-password"
+        self.error_messages = {**self.error_messages, "password_mismatch": _("两次输入的密码不一样")}

@@ -151,6 +151,14 @@ class DetailsForm(forms.Form):
         initial="yes",
         error_messages={"required": _("请选“能”或“不能”")},
     )
+    platform_merchant_name = forms.CharField(
+        label=_("收款方全称（可选）"),
+        required=False,
+        max_length=200,
+        help_text=_(
+            "打开支付宝或微信的账单详情，照抄“收款方全称”或“商户全称”；12315 和支付投诉都靠它找到经营者"
+        ),
+    )
     item = forms.CharField(
         label=_("买的是什么"),
         required=False,
@@ -187,7 +195,7 @@ class DetailsForm(forms.Form):
         label=_("付款时间（可选）"),
         required=False,
         widget=TimeInput(),
-        help_text=_("支付记录上有精确时间；不填按当天12:00计"),
+        help_text=_("支付记录上有精确时间；不填就只记日期"),
         error_messages={"invalid": _("时间格式不对，例如 10:00")},
     )
     payment_method = forms.ChoiceField(
@@ -307,7 +315,10 @@ class ContactForm(forms.Form):
     def to_case_file(self) -> dict[str, Any]:
         d = self.cleaned_data
         row = {
-            "at": china_datetime(d["at_date"], d.get("at_time")).isoformat(),
+            # a day without a time stays a day (at_time_known False), never an invented 12:00
+            "at": china_datetime(d["at_date"], d["at_time"]).isoformat()
+            if d.get("at_time")
+            else d["at_date"].isoformat(),
             "channel": d["channel"],
             "asked": d.get("asked") or None,
             "promise": d.get("promise") or None,
@@ -444,6 +455,7 @@ class RecordForm(forms.Form):
             case.add_contact(
                 actor,
                 at=china_datetime(d["at_date"], d.get("at_time") or _default_time(d["at_date"])),
+                at_time_known=d.get("at_time") is not None,
                 channel=d["channel"],
                 response=response,
                 promise=d.get("promise") or None,

@@ -28,6 +28,7 @@ urlpatterns = [
     path("cases/", views.case_list, name="case_list"),
     path("cases/<uuid:public_id>/", views.case_detail, name="case_detail"),
     path("cases/<uuid:public_id>/record/", views.case_record, name="case_record"),
+    path("cases/<uuid:public_id>/forms/<dockind:kind>/", views.case_form, name="case_form"),
     path(
         "cases/<uuid:public_id>/documents/<dockind:kind>.<docfmt:fmt>",
         views.case_document,

@@ -7,10 +7,12 @@ The plan is derived on every read (``Case.plan``), so a recorded event moves it 
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Any
 from uuid import UUID
 
 from django.contrib import messages
+from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
 from django.db import transaction
 from django.db.models import prefetch_related_objects
@@ -21,13 +23,16 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from weiquan.accounts.forms import SignupForm
 from weiquan.cases import pagecache
 from weiquan.cases import wizard as wiz
+from weiquan.cases.complete import CompleteForm
 from weiquan.cases.forms import RecordForm, today_in_china
 from weiquan.cases.models import CHANNELS, Case, case_for_owner
 from weiquan.domain.documents import DOCUMENT_KINDS, build_document
 from weiquan.domain.escalation import plan as make_plan
 from weiquan.domain.facts import CaseFileError
+from weiquan.domain.forms_text import ASKS, FORM_KINDS, form_text
 from weiquan.domain.render import RenderError, render_docx, render_pdf, render_txt
 from weiquan.evidence.models import EVIDENCE_KINDS
 
@@ -62,17 +67,39 @@ def wizard(request: HttpRequest, step: int) -> HttpResponse:
         return redirect("wizard", draft.first_open_step())
     post = request.POST if request.method == "POST" else None
     form = draft.form(step, post, quiet=post is None)
+    # A visitor without an account creates one on the last screen: one tap saves the account and the case.
+    signup: SignupForm | None = None
+    if step == wiz.LAST and not request.user.is_authenticated:
+        signup = SignupForm(post if post is not None and "username" in post else None)
     if post is not None:
         draft.remember(step, post)
         if "back" in post:
             return redirect("wizard", max(step - 1, 1))
+        if "no_contact" in post and step == 4:
+            draft.skip_contacts()
+            return redirect("wizard", 5)
         if "add_row" in post and step == 4:
             draft.add_row()
             return redirect(reverse("wizard", args=[4]) + "#last-row")
         if form.is_valid():
             draft.complete(step, form)
-            return redirect("wizard", step + 1) if step < wiz.LAST else _finish(request, draft)
-    return render(request, "cases/wizard.html", draft.context(step, form, show_errors=post is not None))
+            if step < wiz.LAST:
+                return redirect("wizard", step + 1)
+            if "have_account" in post:
+                draft.mark_pending()
+                messages.info(request, _("登录后，你填的内容会立即保存成案件。"))
+                return redirect("login")
+            if signup is not None and signup.is_bound:
+                if not signup.is_valid():
+                    context = {**draft.context(step, form, show_errors=True), "signup": signup}
+                    return render(request, "cases/wizard.html", context)
+                user = signup.save()
+                login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+            return _finish(request, draft)
+    context = draft.context(step, form, show_errors=post is not None)
+    if signup is not None:
+        context["signup"] = signup
+    return render(request, "cases/wizard.html", context)
 
 
 def _finish(request: HttpRequest, draft: wiz.Draft) -> HttpResponse:
@@ -101,7 +128,7 @@ def case_list(request: HttpRequest) -> HttpResponse:
     today = today_in_china()
     rows = []
     for case in cases:
-        data = case.plan(today).to_dict()
+        data = for_consumer(case.plan(today).to_dict())
         nxt = data["next_action"]
         now = any(s["channel"] == nxt["channel"] and s["status"] == "now" for s in data["steps"])
         rows.append({"case": case, "next": nxt, "now": now, "deadline": nearest_deadline(data)})
@@ -165,6 +192,42 @@ def case_document(request: HttpRequest, public_id: UUID, kind: str, fmt: str) ->
     return response
 
 
+@login_required
+def case_form(request: HttpRequest, public_id: UUID, kind: str) -> HttpResponse:
+    """One complaint form's boxes with a 复制 button each; missing facts asked for and saved here (POST)."""
+    case = case_for_owner(request.user, public_id)
+    if kind not in FORM_KINDS:
+        raise Http404(_("没有这种表单"))
+    prefetch_related_objects([case], "contacts", "evidence")
+    today = today_in_china()
+    plan = case.plan(today)
+    text = form_text(plan.facts, kind, plan)
+    asks = text.asks
+    status = 200
+    if request.method == "POST":
+        # Only the facts this page asked for can be changed here.
+        complete = CompleteForm(request.POST, asks=[a for a in ASKS if a in request.POST])
+        if complete.is_valid():
+            changed = complete.save(case, request.user)
+            if changed:
+                messages.success(request, _("已保存到案件，下面的文字已经补全。"))
+            return redirect(reverse("case_form", args=[case.public_id, kind]) + "#fields")
+        status = 400
+    else:
+        complete = CompleteForm(asks=asks)
+    titles = {k: v.title for k, v in DOCUMENT_KINDS.items()}
+    context = {
+        "case": case,
+        "text": text,
+        "complete": complete,
+        "kind": kind,
+        "doc_title": titles.get(kind, text.title),
+        "formats": FORMAT_LABELS,
+        "others": [(k, t) for k, t in FORM_KINDS.items() if k != kind and k in plan.document_kinds],
+    }
+    return render(request, "cases/form_text.html", context, status=status)
+
+
 # --- helpers ----------------------------------------------------------------------------------------------------
 
 
@@ -196,9 +259,35 @@ def _case_page(request: HttpRequest, case: Case, record_form: RecordForm, status
     return render(request, "cases/case_detail.html", context, status=status)
 
 
+# Our working notes and the engine's rule-selection traces ("适用规则：…（按2026-11-25确定）").
+_INTERNAL = re.compile(r"种子文本|待核实|尚未核实|DOMAIN\.md|原文未找到|适用规则：[^。]*确定")
+_BRACKETED = re.compile(r"[（(]([^（）()]*)[）)]")
+
+
+def for_consumer(value: Any) -> Any:
+    """The plan as a consumer reads it: our own working notes ("种子文本…", "待核实") taken out of every text.
+
+    A bracketed source note loses only its internal part ("（种子文本第三部分；个人信息保护法第六十五条）" keeps the
+    law); a sentence that is itself a working note is dropped. Applied to the whole plan dict before any page sees it.
+    """
+    if isinstance(value, dict):
+        return {k: for_consumer(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [for_consumer(v) for v in value]
+    if not isinstance(value, str) or not _INTERNAL.search(value):
+        return value
+
+    def bracket(m: re.Match[str]) -> str:
+        kept = [part for part in re.split(r"[；;]", m.group(1)) if not _INTERNAL.search(part)]
+        return f"（{'；'.join(kept)}）" if kept else ""
+
+    text = _BRACKETED.sub(bracket, value)
+    return "".join(s for s in re.split(r"(?<=[。！？])", text) if not _INTERNAL.search(s.strip())).strip()
+
+
 def _case_context(case: Case, record_form: RecordForm, today: dt.date) -> dict[str, Any]:
     prefetch_related_objects([case], "contacts", "evidence")
-    data = case.plan(today).to_dict()
+    data = for_consumer(case.plan(today).to_dict())
     nxt = data["next_action"]
     next_step = next((s for s in data["steps"] if s["channel"] == nxt["channel"]), None)
     if not record_form.is_bound:
@@ -218,6 +307,15 @@ def _case_context(case: Case, record_form: RecordForm, today: dt.date) -> dict[s
         # the disclaimer closes the page on its own line
         "warnings": [w for w in data["warnings"] if w["code"] != "not_legal_advice"],
         "formats": FORMAT_LABELS,
+        "form_kinds": FORM_KINDS,
+        # forms of the other steps to do now (12315 and 黑猫 together), one tap from the first screen
+        "also_forms": [
+            (k, FORM_KINDS[k])
+            for s in data["steps"]
+            if s["status"] == "now" and s["channel"] != nxt["channel"]
+            for k in s["documents"] or ()
+            if k in FORM_KINDS and k not in (nxt["documents"] or ())
+        ],
         "evidence_kinds": EVIDENCE_KINDS,
         "outcome_label": dict(CHANNELS).get(case.outcome_channel, case.outcome_channel),
         "files": [e for e in evidence if e.has_file],

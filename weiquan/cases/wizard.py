@@ -7,6 +7,7 @@ file built out of the five screens, through ``Case.create_from_case_file`` (vali
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from django.contrib import messages
@@ -46,7 +47,17 @@ TITLES = {
 SHORT = {1: _("经过"), 2: _("类型"), 3: _("平台订单"), 4: _("联系记录"), 5: _("证据")}
 FORMS: dict[int, Any] = {1: StoryForm, 2: TypeForm, 3: DetailsForm, 4: ContactFormSet, 5: EvidenceForm}
 CONTACTS_PREFIX = "contacts"
-_CONTROL = {"csrfmiddlewaretoken", "back", "add_row", "next"}
+# Never kept in the session: the buttons, and the passwords of the sign-up on the last screen.
+_CONTROL = {
+    "csrfmiddlewaretoken",
+    "back",
+    "add_row",
+    "next",
+    "no_contact",
+    "have_account",
+    "password1",
+    "password2",
+}
 
 
 class StepInvalid(Exception):
@@ -93,8 +104,9 @@ class Draft:
             form = cls(data, **kwargs)
             return _silenced(form) if quiet else form
         if step == 4:
-            # One blank row to start with; an untouched row is skipped, so "nobody yet" needs no extra click.
-            return cls(initial=[{}], **kwargs)
+            # One row to start with, filled from the story when it tells of a contact; an untouched blank row is
+            # skipped, and "还没联系过" skips a filled one, so "nobody yet" needs no typing.
+            return cls(initial=[self._contact_suggestion()], **kwargs)
         return cls(initial=self._suggestions(step), **kwargs)
 
     def _suggestions(self, step: int) -> dict[str, Any]:
@@ -103,9 +115,11 @@ class Draft:
             return {"problem_type": c["type"]}
         if step == 3 and c:
             x = c.get("extracted") or {}
+            domain = c.get("platform_domain") or ""
             initial = {
-                "platform_name": x.get("platform") or "",
-                "platform_domain": c.get("platform_domain") or "",
+                "platform_name": _platform_name(self.story, x.get("platform") or "", domain),
+                "platform_domain": domain,
+                "item": x.get("item") or item_in(self.story),
                 "order_no": x.get("order_no") or "",
                 "amount": _plain_number(x.get("amount")),
                 "paid_date": (x.get("dates") or [""])[0],
@@ -114,7 +128,36 @@ class Draft:
             return {k: v for k, v in initial.items() if v}
         return {}
 
+    def _contact_suggestion(self) -> dict[str, Any]:
+        """The story's contact with customer service, if it tells of one: its day, what was said, the outcome."""
+        c = self.classification or {}
+        story = self.story
+        if not (c.get("cs_signals") or _CS_SAID.search(story)):
+            return {}
+        dates = (c.get("extracted") or {}).get("dates") or []
+        said = _CS_SAID.search(story)
+        row: dict[str, Any] = {"channel": "platform_cs"}
+        if dates:
+            row["at_date"] = dates[0]
+        if said:
+            row["answer"] = said.group(1)
+        if any(w in story for w in ("拒绝", "不退", "不给退", "不处理", "不管")):
+            row["response"] = "refused"
+        elif any(w in story for w in ("不回复", "不理", "没人回", "拉黑")):
+            row["response"] = "no_reply"
+        return row
+
     # --- writing -------------------------------------------------------------------------------------------------
+
+    def skip_contacts(self) -> None:
+        """ "还没联系过": no contact rows, screen 4 done."""
+        self.data["raw"]["4"] = {
+            f"{CONTACTS_PREFIX}-TOTAL_FORMS": ["0"],
+            f"{CONTACTS_PREFIX}-INITIAL_FORMS": ["0"],
+        }
+        if 4 not in self.data["done"]:
+            self.data["done"].append(4)
+        self._save()
 
     def remember(self, step: int, post: QueryDict) -> None:
         self.data["raw"][str(step)] = {k: post.getlist(k) for k in post if k not in _CONTROL}
@@ -168,7 +211,10 @@ class Draft:
             "description": story,
             "problem_type": problem_type,  # "other" sticks: the planner does not re-guess a rejected type
             "amount": str(d["amount"]),
-            "paid_at": china_datetime(d["paid_date"], d.get("paid_time")).isoformat(),
+            # a day without a time stays a day (paid_at_time_known False), never an invented 12:00
+            "paid_at": china_datetime(d["paid_date"], d["paid_time"]).isoformat()
+            if d.get("paid_time")
+            else d["paid_date"].isoformat(),
             "order_no": d.get("order_no") or None,
             "item": d.get("item") or None,
             "payment_method": d["payment_method"],
@@ -177,6 +223,7 @@ class Draft:
                 "name": d.get("platform_name") or None,
                 "domain": d.get("platform_domain") or None,
                 "reachable": d["platform_reachable"] == "yes",
+                "merchant_name": d.get("platform_merchant_name") or None,
             },
             "contacts": contacts,
             "evidence": [{"kind": k, "description": str(_("向导中勾选：我手上有这份材料"))} for k in kinds],
@@ -240,6 +287,37 @@ def _silenced(form: Form | BaseFormSet) -> Form | BaseFormSet:
         form._errors = [ErrorDict() for _f in forms]
         form._non_form_errors = form.error_class(error_class="nonform", renderer=form.renderer)
     return form
+
+
+# "客服说概不退换，…" / "客服回复：卡密发出后概不退换。" — what customer service said, up to the clause's end.
+_CS_SAID = re.compile(
+    r"客服(?:一直|只)?(?:说|称|回复|答复|表示|回)(?:[:：]\s*)?[“\"「]?([^，。,；;！!？?”\"」\n]{2,40})"
+)
+# "买了100元游戏点卡" / "购买了一张月卡会员" — the thing bought, up to the clause's end.
+_BOUGHT = re.compile(
+    r"(?:买了|购买了?|充值了?|下单了?|拍了)(?:一张|一个|一份|一套|一单)?([^，。,；;！!？?\n]{2,24}?)(?=[，。,；;！!？?\n]|$)"
+)
+
+
+def item_in(story: str) -> str:
+    """The item the story says was bought ("100元游戏点卡"), or ""."""
+    m = _BOUGHT.search(story or "")
+    return m.group(1).strip() if m else ""
+
+
+def _platform_name(story: str, extracted: str, domain: str) -> str:
+    """The platform's name; when the classifier found only a domain, the name written before it, as in
+    "某某卡盟(kameng-example.com)"."""
+    if extracted and extracted != domain:
+        return extracted
+    if domain:
+        m = re.search(
+            r"([\u4e00-\u9fffA-Za-z0-9]{2,20})\s*[（(]\s*(?:https?://)?(?:www\.)?" + re.escape(domain), story
+        )
+        if m:
+            name = re.sub(r"^.*?(?:在|从|去|上|到)(?=.{2,})", "", m.group(1))
+            return name
+    return extracted if extracted != domain else ""
 
 
 def _plain_number(value: float | None) -> str:

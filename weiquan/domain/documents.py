@@ -59,6 +59,7 @@ from weiquan.domain.citations import Citation, cite
 from weiquan.domain.datafiles import load
 from weiquan.domain.evidence import kind_group, kind_label
 from weiquan.domain.facts import CHINA_TZ, CaseFacts, Contact, EvidenceItem
+from weiquan.domain.masking import mask, personal_values
 from weiquan.domain.taxonomy import OTHER, OTHER_LABEL, TYPES, demand_label
 
 TEMPLATE_DIR = Path(__file__).parent / "templates" / "documents"
@@ -220,16 +221,10 @@ def _clip(text: str, width: int) -> str:
     return text if len(text) <= width else text[: max(width - 1, 0)] + "…"
 
 
-_PHONE = re.compile(r"(?<!\d)(1[3-9]\d)\d{4}(\d{4})(?!\d)")
-_ID_NUMBER = re.compile(r"(?<![0-9A-Za-z])(\d{6})\d{8}(\d{3}[\dXx])(?![0-9A-Za-z])")
-_EMAIL = re.compile(r"([A-Za-z0-9._%+-])[A-Za-z0-9._%+-]*(@[A-Za-z0-9.-]+\.[A-Za-z]{2,})")
-
-
-def _mask_personal(text: str) -> str:
-    """Masks mobile numbers, ID numbers and e-mail addresses in text that will be published (黑猫)."""
-    text = _ID_NUMBER.sub(r"\1********\2", text)
-    text = _PHONE.sub(r"\1****\2", text)
-    return _EMAIL.sub(r"\1***\2", text)
+@jinja2.pass_context
+def _mask_personal(ctx: Any, text: str) -> str:
+    """Text that will be published (黑猫) through the one public masking, knowing the case's personal values."""
+    return mask(text, known=personal_values(ctx["facts"]))
 
 
 def _cite_list(citations: Sequence[Citation]) -> str:

@@ -17,14 +17,23 @@ domain and service hotlines (400/800/95xxx numbers belong to the business, not t
 
 Masking is idempotent (``mask(mask(x)) == mask(x)``): placeholders contain nothing a rule would match again.
 Pure Python; no Django.
+
+``mask`` is the one function every public text goes through (the 黑猫 draft, a published complaint and its title,
+the open-data export, what a platform receives by webhook, a platform's public reply). ``personal_values(facts)``
+is what it should know about a case: every personal field, plus the names the consumer wrote in the story
+("我叫王小明") — so a platform's reply "王小明您好" is masked even when no field holds the name.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING
 
-__all__ = ["TOKENS", "mask", "luhn_ok"]
+if TYPE_CHECKING:
+    from weiquan.domain.facts import CaseFacts
+
+__all__ = ["TOKENS", "luhn_ok", "mask", "names_in", "personal_values"]
 
 TOKENS = {
     "name": "【姓名已隐藏】",
@@ -281,6 +290,8 @@ _RULES: list[tuple[Gate, re.Pattern[str], Callable[[re.Match[str]], str]]] = [
 def _known_token(value: str) -> str:
     if _EMAIL.fullmatch(value):
         return TOKENS["email"]
+    if re.fullmatch(r"\d{17}[\dXx]|\d{15}", value):
+        return TOKENS["id"]
     digits = _digits(value)
     if re.fullmatch(r"[\d\s()+（）-]+", value):
         if re.fullmatch(r"(?:86)?1[3-9]\d{9}", digits):
@@ -349,3 +360,58 @@ def mask(text: str, *, known: Iterable[str] = ()) -> str:
         pattern, tokens = compiled
         out = pattern.sub(lambda m: tokens.get(m.group(0).lower(), TOKENS["private"]), out)
     return _apply_rules(out)
+
+
+# --- what a case knows ------------------------------------------------------------------------------------------
+
+_NAME_ANNOUNCED = re.compile(
+    rf"(?:{_NAME_LABEL})\s*(?:[:：]|是|为)?\s*(?P<value>(?![{_NAME_NOT_FIRST}])[{_CJK}][{_CJK}·]{{1,3}})"
+)
+
+
+def names_in(text: str | None) -> list[str]:
+    """Names the text announces ("我叫王小明，…", "收货人：李红"), cut where the name ends, as ``mask`` cuts them.
+
+    A three-character name also yields its given name ("小明您好" is the same person).
+    """
+    found: list[str] = []
+    for m in _NAME_ANNOUNCED.finditer((text or "").translate(_FULLWIDTH)):
+        value = m.group("value")
+        cut = next((i for i, ch in enumerate(value) if i >= 2 and ch in _NAME_STOP), len(value))
+        name = value[:cut]
+        for candidate in (name, name[1:] if len(name) == 3 else ""):
+            if len(candidate) >= 2 and candidate not in found:
+                found.append(candidate)
+    return found
+
+
+def personal_values(facts: CaseFacts) -> list[str]:
+    """Every personal value of a case (``weiquan.domain.facts.CaseFacts``) that ``mask`` should know.
+
+    The consumer's fields, the order number, the contacts' reference numbers, and the names found in the story and
+    in what the consumer wrote about each contact. The platform's own data (its name, domain, company) is not here:
+    it is public on purpose.
+    """
+    c = facts.consumer
+    values: list[str | None] = [
+        c.name,
+        c.phone,
+        c.email,
+        c.address,
+        c.id_number,
+        c.service_address,
+        c.e_service_address,
+        facts.order_no,
+    ]
+    texts: list[str | None] = [facts.description]
+    for contact in facts.contacts:
+        values.append(contact.reference)
+        texts += [contact.asked, contact.answer]
+    values += [n for t in texts for n in names_in(t)]
+    if c.name:
+        values += names_in(f"我叫{c.name}")
+    out: list[str] = []
+    for v in values:
+        if v and v.strip() and v.strip() not in out:
+            out.append(v.strip())
+    return out

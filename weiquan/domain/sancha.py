@@ -46,7 +46,7 @@ class TermHit:
 @dataclass(frozen=True, slots=True)
 class RedFlag:
     id: str
-    severity: str  # "high" or "medium"
+    severity: str  # "high", "medium", or "info" (something this site does not know, not a sign against the platform)
     title: str
     detail: str
     basis: tuple[Citation, ...] = ()
@@ -151,10 +151,10 @@ def red_flags(facts: PlatformFacts, today: dt.date) -> list[RedFlag]:
         flags.append(
             RedFlag(
                 "no_icp",
-                "high",
-                "没有登记ICP备案号",
-                "在中国境内开办网站须办理ICP备案（经营性网站还要取得ICP许可证）。本站没有这个平台的备案号；"
-                "请看网站底部是否公示，并到工信部ICP/IP地址/域名信息备案管理系统（beian.miit.gov.cn）查询域名的主办单位。",
+                "info",
+                "本站尚无该平台的备案信息",
+                "这不说明网站没有备案，只是还没有人告诉本站。在中国境内开办网站须办理ICP备案（经营性网站还要取得ICP许可证）："
+                "请看网站底部是否公示备案号，并到工信部ICP/IP地址/域名信息备案管理系统（beian.miit.gov.cn）查询域名的主办单位。",
             )
         )
     elif facts.icp_problem:

@@ -49,21 +49,28 @@ def registration_checks(platform: Platform) -> list[Check]:
             _("经营者"),
             platform.company,
             bool(platform.company) or None,
-            "" if platform.company else _("未登记公司名称"),
+            "" if platform.company else _("本站尚无经营者信息"),
         ),
         Check(
             _("统一社会信用代码"),
             code,
             code_problem is None if code else None,
             code_problem
-            or (_("格式和校验位正确；请到国家企业信用信息公示系统核对公司是否存在") if code else _("未登记")),
+            or (
+                _("格式和校验位正确；请到国家企业信用信息公示系统核对公司是否存在") if code else _("本站尚无")
+            ),
         ),
         Check(
             _("ICP备案号"),
             normalize_icp(icp) if icp else "",
-            icp_issue is None if icp else False,  # a site with no ICP number is itself a warning sign
+            # Unknown, not a fault: nobody has told this site the number yet (the red flags say where to look).
+            icp_issue is None if icp else None,
             icp_issue
-            or (_("格式正确；请到 beian.miit.gov.cn 核对它是否属于这个域名") if icp else _("未登记")),
+            or (
+                _("格式正确；请到 beian.miit.gov.cn 核对它是否属于这个域名")
+                if icp
+                else _("本站尚无该平台的备案信息")
+            ),
         ),
     ]
 

@@ -26,7 +26,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from weiquan.cases.models import PROBLEM_TYPES, Case
-from weiquan.domain.masking import mask
+from weiquan.domain.facts import CaseFileError
+from weiquan.domain.masking import mask, names_in, personal_values
 from weiquan.domain.taxonomy import TYPES, demand_label
 from weiquan.platforms.models import Platform, PlatformAlias
 from weiquan.public.models import CollectiveComplaint, PublicComplaint, PublicComplaintQuerySet
@@ -133,16 +134,15 @@ class MaskedCopy:
 
 
 def known_values(case: Case) -> list[str]:
-    """The personal values the case itself holds: masked wherever they appear, whatever their shape."""
-    values = [
-        case.consumer_name,
-        case.consumer_phone,
-        case.consumer_email,
-        case.consumer_address,
-        case.order_no,
-    ]
-    values += [c.reference or "" for c in case.contacts.all()]
-    return [v for v in values if v]
+    """The personal values of the case (its fields and the names in its story): masked wherever they appear."""
+    try:
+        return personal_values(case.facts())
+    except CaseFileError:
+        # A row the case-file rules no longer accept still has its fields and story.
+        values = [case.consumer_name, case.consumer_phone, case.consumer_email, case.consumer_address]
+        values += [case.consumer_id_number, case.order_no, *names_in(case.description)]
+        values += [c.reference or "" for c in case.contacts.all()]
+        return [v for v in values if v]
 
 
 def default_pseudonym(case: Case) -> str:

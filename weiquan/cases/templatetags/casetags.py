@@ -96,3 +96,11 @@ def held_labels(fact: dict[str, object]) -> str:
     """The labels of the evidence kinds a case holds for one fact, 、-separated."""
     held = set(fact.get("held") or ())  # type: ignore[call-overload]
     return "、".join(k["label"] for k in fact.get("proven_by") or () if k["kind"] in held)  # type: ignore[attr-defined]
+
+
+@register.filter
+def for_consumer(text: str) -> str:
+    """A plan text without our working notes (see ``weiquan.cases.views.for_consumer``), for e-mails."""
+    from weiquan.cases.views import for_consumer as clean
+
+    return str(clean(text))

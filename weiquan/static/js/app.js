@@ -24,3 +24,19 @@
     });
   });
 })();
+
+// Folded sections (<details>): a link to one of them (#record, #evidence …) opens it before jumping there.
+(function () {
+  function open(hash) {
+    if (!hash || hash.length < 2) return;
+    var target = document.getElementById(decodeURIComponent(hash.slice(1)));
+    var details = target && (target.tagName === "DETAILS" ? target : target.closest("details"));
+    if (details && !details.open) details.open = true;
+  }
+  open(window.location.hash);
+  window.addEventListener("hashchange", function () { open(window.location.hash); });
+  document.addEventListener("click", function (e) {
+    var link = e.target.closest && e.target.closest("a[href^='#']");
+    if (link) open(link.getAttribute("href"));
+  });
+})();
