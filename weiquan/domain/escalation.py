@@ -37,6 +37,16 @@ STATUS_LABELS: dict[str, str] = {
 DISCLAIMER = "本计划由 weiquan 根据你提供的事实自动生成，仅供参考，不构成法律意见；提交前请自行核对事实和法律依据。"
 
 FAILED = {"refused", "no_reply", "rejected", "failed"}
+RESPONSE_LABELS: dict[str, str] = {
+    "pending": "等待答复",
+    "promised": "承诺处理",
+    "refused": "拒绝",
+    "no_reply": "没有答复",
+    "accepted": "已受理",
+    "rejected": "驳回或不予受理",
+    "failed": "处理失败",
+    "resolved": "已解决",
+}
 OPERATOR_TASK = "identify_operator"
 
 
@@ -145,6 +155,8 @@ class Plan:
     deadlines: list[TrackedDeadline]
     calculations: dict[str, Any]
     cs_reply_by: Deadline
+    resolved_by: str | None = None  # the channel through which the dispute was resolved, if any
+    questions: list[str] = field(default_factory=list)  # what the plan needs the consumer to tell it
 
     @property
     def category(self) -> str | None:
@@ -190,16 +202,24 @@ class Plan:
             "next_action": {
                 "channel": nxt.channel if nxt else None,
                 "name": nxt.name if nxt else None,
-                "action": nxt.action if nxt else "案件已解决：核对款项到账并保存凭证。",
+                "action": nxt.action
+                if nxt
+                else (
+                    "案件已解决：核对款项到账并保存凭证。"
+                    if self.resolved_by
+                    else "款项尚未追回：补充证据和经营者信息后重新投诉，或向公安机关报案、向法院起诉。"
+                ),
                 "reason": self.next_reason,
                 "deadline": nxt.deadline.date.isoformat() if nxt and nxt.deadline else None,
                 "documents": list(nxt.documents) if nxt else [],
+                "warnings": list(nxt.warnings) if nxt else [],
             },
             "steps": [s.to_dict(cal, today) for s in self.steps],
             "evidence": self.evidence.to_dict(),
             "deadlines": [d.to_dict(cal, today) for d in self.deadlines],
             "warnings": [w.to_dict() for w in self.warnings],
             "calculations": self.calculations,
+            "questions": list(self.questions),
             "documents": self.document_kinds,
             "disclaimer": DISCLAIMER,
         }
@@ -244,7 +264,7 @@ def _demands(facts: CaseFacts, problem_type: str) -> list[str]:
 class Progress:
     """Where one channel stands, read from the contacts recorded for it."""
 
-    state: Literal["none", "waiting", "overdue", "failed", "resolved", "filed"]
+    state: Literal["none", "waiting", "overdue", "failed", "resolved", "filed", "curable"]
     reason: str = ""
     deadline: Deadline | None = None
     deadline_label: str | None = None
@@ -289,14 +309,34 @@ def _cs_progress(contacts: list[Contact], cal: WorkCalendar, today: dt.date) -> 
     return Progress("waiting", f"{_d(last.at)}已联系客服，等待答复", wait, label, contacts[0], last)
 
 
-def _12315_progress(contacts: list[Contact], cal: WorkCalendar, today: dt.date) -> Progress:
+_CURABLE_WORDS = ("信息不全", "名称", "地址", "材料", "被投诉人", "被投诉方", "补正", "补充")
+
+
+def _refusal_curable(c: Contact, respondent_known: bool) -> bool:
+    """A 12315 refusal the consumer can cure: the respondent's name/address was missing (Order 121 keeps the
+    old rule's "未提供规定材料" ground). With the operator unknown that is the reason, whatever the wording."""
+    return not respondent_known or any(w in (c.answer or "") for w in _CURABLE_WORDS)
+
+
+def _12315_progress(
+    contacts: list[Contact], cal: WorkCalendar, today: dt.date, respondent_known: bool = True
+) -> Progress:
     if not contacts:
         return Progress("none")
     first, last = contacts[0], contacts[-1]
     if last.response == "resolved":
         return Progress("resolved", f"{_d(last.at)}经12315调解解决", first=first, last=last)
     if last.response in ("rejected", "refused"):
-        return Progress("failed", f"{_d(last.at)}市场监管部门不予受理", first=first, last=last)
+        answer = f"（答复：{last.answer}）" if last.answer else ""
+        if _refusal_curable(last, respondent_known):
+            return Progress(
+                "curable",
+                f"{_d(last.at)}市场监管部门不予受理{answer}：缺少被投诉方名称、地址是可以补正的，查明经营者后可以重新投诉，"
+                "这次投诉并没有结案",
+                first=first,
+                last=last,
+            )
+        return Progress("failed", f"{_d(last.at)}市场监管部门不予受理{answer}", first=first, last=last)
     if last.response == "failed":
         return Progress("failed", f"{_d(last.at)}调解不成，市场监管部门终止调解", first=first, last=last)
     accepted = next((c for c in contacts if c.response == "accepted"), None)
@@ -304,7 +344,7 @@ def _12315_progress(contacts: list[Contact], cal: WorkCalendar, today: dt.date) 
         rule = complaint_rule(accepted.at.date())
         spec = rule.raw["mediation"]
         dl = _rule_deadline(cal, spec, accepted.at.date())
-        label = f"调解期限（{rule.name}；{spec['note']}）"
+        label = f"调解期限（{spec['note']}）"
         if today > dl.date:
             return Progress("overdue", f"{_d(accepted.at)}已受理，调解期限已过仍无结果", dl, label, first, last)
         return Progress("waiting", f"{_d(accepted.at)}已受理，正在调解", dl, label, first, last)
@@ -328,7 +368,8 @@ def _generic_progress(
     if last.response == "resolved":
         return Progress("resolved", f"{_d(last.at)}通过{name}解决", first=first, last=last)
     if last.response in FAILED:
-        return Progress("failed", f"{_d(last.at)}{name}未能解决（{last.answer or last.response}）", first=first, last=last)
+        outcome = last.answer or RESPONSE_LABELS.get(last.response, "未能解决")
+        return Progress("failed", f"{_d(last.at)}{name}未能解决（{outcome}）", first=first, last=last)
     if channel in ("12321", "12377", "12345") and last.response != "promised":
         return Progress("filed", f"{_d(first.at)}已向{name}举报", first=first, last=last)
     if channel == "police" and last.response == "accepted":
@@ -386,6 +427,7 @@ class _Ctx:
     stale: bool
     evidence: EvidenceReport
     payment_channel: str | None
+    respondent_known: bool = True
 
     def p(self, channel: str) -> Progress:
         return self.progress.get(channel) or Progress("none")
@@ -399,14 +441,15 @@ class _Ctx:
 
 
 def _step_from_progress(
-    ctx: _Ctx, channel: str, *, fresh: Status, fresh_reason: str, action: str, basis: tuple[Citation, ...]
+    ctx: _Ctx, channel: str, *, fresh: Status, fresh_reason: str, action: str, basis: tuple[Citation, ...],
+    name: str | None = None,
 ) -> Step:
     """The common part of every channel step: recorded progress decides the status, else ``fresh``."""
     ch = get_channel(channel)
     docs = tuple(load("ladders")["documents"].get(channel, []))
     pr = ctx.p(channel)
     if pr.state == "none":
-        return Step(channel, ch.name, fresh, fresh_reason, action, documents=docs, basis=basis)
+        return Step(channel, name or ch.name, fresh, fresh_reason, action, documents=docs, basis=basis)
     if pr.state in ("waiting",):
         return Step(
             channel, ch.name, "waiting", pr.reason,
@@ -465,21 +508,64 @@ def _platform_cs_step(ctx: _Ctx) -> Step:
     )
 
 
+def _rule_cites(rule: RuleVersion, key: str) -> tuple[Citation, ...]:
+    raw = rule.raw[key]
+    return tuple(cite(c) for c in (raw["citations"] if isinstance(raw, dict) else raw))
+
+
+def _rule_phrase(rule: RuleVersion) -> str:
+    """How a consumer-facing text names the complaint rule: Order 121 by name (its article numbers are not
+    confirmed), the repealed interim rule only for complaints filed while it was in force."""
+    if rule.id == "samr_order_121":
+        return "《市场监督管理投诉举报处理办法》（2026年4月15日起施行，条文以官方公布文本为准）"
+    return "《市场监督管理投诉举报处理暂行办法》"
+
+
+def _respondent_text(ctx: _Ctx, *, refile: bool = False) -> str:
+    p = ctx.facts.platform
+    if p.sold_by == "shop":
+        shop = p.shop
+        label = f"店铺\u201c{shop.name}\u201d" if shop and shop.name else "店铺"
+        if shop and shop.company:
+            return f"被投诉方写店铺经营者{shop.company}（{label}），同时写明所在平台{p.display_name}"
+        return f"被投诉方写{label}的经营者（全称先向平台查明），同时写明所在平台{p.display_name}"
+    if p.company:
+        return f"被投诉方写{p.company}" + (f"（地址：{p.address}）" if p.address else "，并写明其地址")
+    if refile:
+        return "被投诉方写查明的经营者全称、地址和统一社会信用代码"
+    return "被投诉方写经营者全称和地址（不知道的先查明，至少写收款商户名和网站域名）"
+
+
 def _12315_step(ctx: _Ctx) -> Step:
     first = ctx.p("12315").first
     rule = complaint_rule(first.at.date() if first else ctx.today)
-    basis = tuple(cite(c) for c in rule.raw["acceptance"]["citations"]) + (cite("consumer_law_39"),)
-    if ctx.forum_taken and ctx.p("12315").state == "none":
+    basis = _rule_cites(rule, "acceptance") + (cite("consumer_law_39"),)
+    pr = ctx.p("12315")
+    if ctx.forum_taken and pr.state == "none":
         return Step(
             "12315", "全国12315平台", "not_applicable",
             f"{ctx.forum_taken}已受理同一争议，12315将不予受理。",
-            "跳过。", basis=tuple(cite(c) for c in rule.raw["refusal_citations"]),
+            "跳过。", basis=_rule_cites(rule, "refusal_citations"),
         )
-    if ctx.stale and ctx.p("12315").state == "none":
+    if ctx.stale and pr.state == "none":
         return Step(
             "12315", "全国12315平台", "not_applicable",
             "自知道权益受损已超过三年，12315不予受理。", "跳过。",
-            basis=tuple(cite(c) for c in rule.raw["refusal_citations"]),
+            basis=_rule_cites(rule, "refusal_citations"),
+        )
+    refile_rule = complaint_rule(ctx.today)
+    if pr.state == "curable":
+        ready = ctx.respondent_known
+        return Step(
+            "12315", "全国12315平台", "now" if ready else "next",
+            pr.reason + ("。经营者已查明，现在重新投诉。" if ready else "。先完成\u201c查明经营者\u201d，再重新投诉。"),
+            "在全国12315平台重新提交投诉：" + _respondent_text(ctx, refile=True) + "，"
+            "附上次的不予受理告知、支付凭证上的收款商户名称和网站域名，写明订单号、问题和诉求，记下新的投诉编号。",
+            documents=tuple(load("ladders")["documents"]["12315"]),
+            basis=_rule_cites(refile_rule, "requires_respondent_citations") + (cite("consumer_law_46"),),
+            warnings=[
+                "缺少被投诉方名称、地址的投诉会被不予受理，但补正后可以重新投诉：不予受理不等于结案，钱还没追回。"
+            ],
         )
     if ctx.ptype == "fraud_runaway":
         fresh: Status = "now" if (ctx.filed("police") or ctx.filed(ctx.payment_channel or "")) else "next"
@@ -501,19 +587,23 @@ def _12315_step(ctx: _Ctx) -> Step:
         step = _step_from_progress(
             ctx, "12315", fresh=fresh, fresh_reason=reason,
             action=(
-                "在全国12315平台（网站、App或小程序）提交投诉：平台名称、订单号、问题、诉求和证据清单，"
-                "记下投诉编号；市场监管部门应在七个工作日内决定是否受理。"
+                "在全国12315平台（网站、App或小程序）提交投诉：" + _respondent_text(ctx) + "，写明订单号、问题、诉求，"
+                "附证据清单，记下投诉编号；市场监管部门应在七个工作日内决定是否受理。"
             ),
             basis=basis,
         )
-    if ctx.p("12315").state == "none":
-        step.warnings.append(
-            f"适用规则：{rule.name}（按{rule.applies_to.isoformat()}确定）。{rule.raw['acceptance']['note']}"
-        )
-        if not ctx.facts.platform.operator_known:
+    if pr.state == "none":
+        step.warnings.append(f"12315投诉适用{_rule_phrase(rule)}。{rule.raw['acceptance']['note']}")
+        if not ctx.respondent_known:
             step.warnings.append(
-                "投诉须写明被投诉方名称和地址，否则可能不予受理（暂行办法第九条、第十五条）："
-                "先按\"查明经营者\"一步找到公司名称，至少填写支付凭证上的收款商户名和网站域名。"
+                f"投诉须写明被投诉方的名称和地址，材料不全的不予受理（{_rule_phrase(rule)}关于投诉材料的规定）："
+                "先按\u201c查明经营者\u201d一步找到公司名称，至少填写支付凭证上的收款商户名和网站域名；"
+                "万一被以信息不全为由不予受理，补齐后可以重新投诉。"
+            )
+        if ctx.facts.platform.sold_by == "shop" and rule.id == "samr_order_121":
+            step.warnings.append(
+                "店铺没有在平台公示地址或按公示地址联系不上的，可以由平台住所地的市场监督管理部门处理"
+                f"（{_rule_phrase(rule)}关于平台内经营者管辖的规定）。"
             )
     return step
 
@@ -522,7 +612,7 @@ def _heimao_step(ctx: _Ctx) -> Step:
     joint = ctx.ptype in load("ladders")["heimao_joint_with_12315"]
     if joint:
         fresh: Status = "now" if ctx.cs_failed else "next"
-        reason = "卡密无效、服务缩水这类质量问题，12315与黑猫投诉同时提交，监管与舆论联合施压（种子文本第三部分）。"
+        reason = "卡密无效、服务缩水这类质量问题，12315与黑猫投诉同时提交，监管与舆论一起施压。"
     else:
         fresh = "now" if ctx.filed("12315") else "next"
         reason = "12315投诉提交后，再在黑猫投诉公开投诉，借舆论压力促使平台回应；黑猫没有行政权力。"
@@ -552,45 +642,66 @@ def _payment_step(ctx: _Ctx) -> Step:
             action=f"立即在{name}里找到这笔付款，选择\"投诉商家\"，说明涉嫌欺诈、请求冻结商户资金并协助追回，附报警回执（如已报警）。",
             basis=basis,
         )
-    if ctx.gave_up("12315") or ctx.gave_up("heimao") or (ctx.untraceable and ctx.cs_failed):
-        fresh: Status = "now"
+    fresh: Status
+    if ctx.untraceable and ctx.cs_failed:
+        fresh = "now"
         reason = (
-            "平台主体难以追溯，监管投诉可能因被投诉方信息不全而受阻，同时通过支付渠道投诉。"
-            if ctx.untraceable and not ctx.gave_up("12315")
-            else "监管和公开投诉没有解决，升级到支付渠道：支付平台可以限制违规商户收款。"
+            "网站没有公示营业执照、查不到ICP备案和公司名称，这类小卡盟要同时借助支付渠道和行业组织：支付平台掌握收款商户的"
+            "实名主体，投诉后可能限制其收款，也能帮你查明经营者。"
         )
+    elif ctx.gave_up("12315") or ctx.gave_up("heimao"):
+        fresh, reason = "now", "监管和公开投诉没有解决，升级到支付渠道：支付平台可以限制违规商户收款。"
     else:
         fresh, reason = "next", "12315等渠道无果，或平台主体无法追溯时，通过支付渠道投诉商户。"
     return _step_from_progress(
         ctx, channel, fresh=fresh, fresh_reason=reason,
-        action=f"在{name}账单中打开这笔付款，选择\"投诉商家\"，写明订单号、问题和退款诉求，保存投诉进度截图。",
+        action=f"在{name}账单中打开这笔付款，选择\"投诉商家\"，写明订单号、问题和退款诉求，保存投诉进度截图和收款商户全称。",
         basis=basis,
     )
 
 
+def _12315_still_open(ctx: _Ctx) -> bool:
+    """12315 can still take (or is handling) the dispute: a mediator's acceptance now would close it."""
+    pr = ctx.p("12315")
+    if pr.state in ("none", "waiting", "overdue", "curable"):
+        return True
+    return pr.state == "failed" and bool(pr.last and pr.last.response in ("rejected", "refused"))
+
+
 def _industry_step(ctx: _Ctx) -> Step:
-    fresh: Status = "now" if (ctx.untraceable and ctx.cs_failed and ctx.ptype != "fraud_runaway") else "next"
+    fresh: Status = "now" if (ctx.untraceable and ctx.cs_failed) else "next"
+    open_12315 = _12315_still_open(ctx) and not ctx.stale
+    if open_12315:
+        action = (
+            "向行业自律组织（如中国互联网协会、网络游戏或电子商务行业协会）反映该平台，请其协助追溯经营主体、督促处理，附证据清单；"
+            "在12315程序结束前，不要请求消费者协会或其他组织调解。"
+        )
+    else:
+        action = "向行业自律组织（如中国互联网协会）反映该平台，或请求消费者协会调解，附证据清单。"
     step = _step_from_progress(
         ctx, "industry_assoc", fresh=fresh,
+        name="向行业组织反映" if open_12315 else None,
         fresh_reason=(
-            "无固定地址、频繁换域名的小卡盟，借助行业组织和支付渠道追溯主体、施加压力。"
+            "网站查不到经营主体（没有公示营业执照、没有ICP备案、不知道公司名称），按\u201c小卡盟\u201d的办法，"
+            "与支付渠道投诉、查明经营者同时进行：借助行业组织追溯主体、施加压力。"
             if fresh == "now"
             else "行业组织可以协助追溯主体和调解，适合主体难追溯或其他渠道无果时。"
         ),
-        action="向行业自律组织（如中国互联网协会）反映该平台，或请求消费者协会调解，附证据清单。",
+        action=action,
         basis=(cite("ecommerce_law_60"), cite("consumer_law_39")),
     )
-    if get_channel("industry_assoc").exclusive and ctx.p("12315").state in ("none", "waiting"):
+    if get_channel("industry_assoc").exclusive and open_12315 and step.status in ("now", "next"):
+        rule = complaint_rule(ctx.today)
         step.warnings.append(
-            "注意次序：消费者协会或其他调解组织一旦受理调解，12315将以\"已由其他调解组织受理\"为由不予受理或终止调解；"
-            "想走12315的，先走12315。"
+            "注意次序：消费者协会或其他调解组织一旦受理调解，12315将以\u201c同一争议已由其他调解组织受理\u201d为由不予受理或终止调解"
+            f"（{_rule_phrase(rule)}关于不予受理的规定）；只向行业组织反映、不申请调解的，不受影响。想走12315的，先走12315。"
         )
     return step
 
 
 def _police_step(ctx: _Ctx) -> Step:
     threshold = Decimal(str(load("rules")["fraud_criminal_threshold"]["value"]))
-    basis = (cite("criminal_law_266"), cite("anti_telecom_fraud_30"))
+    basis = (cite("criminal_law_266"), cite("telecom_fraud_opinion_2016"), cite("anti_telecom_fraud_30"))
     if ctx.ptype == "data_leak":
         return _step_from_progress(
             ctx, "police", fresh="next",
@@ -623,13 +734,13 @@ def _report_step(channel: str) -> Any:
         if ctx.ptype == "data_leak":
             fresh: Status = "next" if channel == "12321" else "now"
             reason = (
-                "个人信息泄露向网信部门和12345反映，要求平台整改并赔偿（种子文本第三部分；个人信息保护法第六十五条）。"
+                "个人信息泄露可以向履行个人信息保护职责的部门投诉、举报，要求平台整改（个人信息保护法第六十五条）。"
                 if channel != "12321"
                 else "12321也受理个人信息泄露和骚扰信息举报，可作为补充。"
             )
             basis: tuple[Citation, ...] = (cite(cid), cite("pipl_65"))
         else:
-            fresh, reason = "now", "平台跑路或诈骗，同步向12321举报网站，推动关停、提醒其他消费者（种子文本第三部分）。"
+            fresh, reason = "now", "平台跑路或诈骗，同步向12321举报网站，推动关停、提醒其他消费者。"
             basis = (cite(cid),)
         return _step_from_progress(ctx, channel, fresh=fresh, fresh_reason=reason, action=action, basis=basis)
 
@@ -639,6 +750,24 @@ def _report_step(channel: str) -> Any:
 def _operator_step(ctx: _Ctx) -> Step:
     p = ctx.facts.platform
     basis = (cite("ecommerce_law_15"), cite("consumer_law_44"), cite("civil_procedure_122"))
+    if p.sold_by == "shop":
+        shop = p.shop
+        label = f"店铺\u201c{shop.name}\u201d" if shop and shop.name else "平台上的店铺"
+        liability = (
+            f"商品由{label}（平台内经营者）出售：投诉和起诉的对象是店铺的经营者；平台{p.display_name}不能提供店铺经营者"
+            "真实名称、地址和有效联系方式的，你可以要求平台赔偿（消费者权益保护法第四十四条）；平台知道或者应当知道店铺"
+            "侵害消费者权益而未采取必要措施的，与店铺承担连带责任（电子商务法第三十八条），可以把平台列为共同被告。"
+        )
+        shop_basis = (cite("consumer_law_44"), cite("ecommerce_law_38"), cite("civil_procedure_122"))
+        if shop and shop.company:
+            return Step(OPERATOR_TASK, "查明经营者", "done", f"{liability}店铺经营者已知：{shop.company}。", "已完成。", basis=shop_basis)
+        return Step(
+            OPERATOR_TASK, "查明经营者", "now" if ctx.cs_failed else "next",
+            f"{liability}店铺经营者的全称还不知道。",
+            f"书面要求{p.display_name}提供该店铺经营者的真实名称、地址和有效联系方式（消费者权益保护法第四十四条）；"
+            "同时查看店铺页面公示的营业执照信息（电子商务法第十五条），到国家企业信用信息公示系统核对名称和统一社会信用代码。",
+            basis=shop_basis,
+        )
     if p.operator_known:
         return Step(OPERATOR_TASK, "查明经营者", "done", f"经营者已知：{p.company}", "已完成。", basis=basis)
     clues = []
@@ -647,7 +776,11 @@ def _operator_step(ctx: _Ctx) -> Step:
     if p.icp:
         clues.append(f"ICP备案号{p.icp}")
     court_due = ctx.facts.amount >= Decimal(_defaults("court_recommend_min_amount"))
-    urgent = ctx.untraceable and (ctx.cs_failed or ctx.ptype == "fraud_runaway") or (court_due and ctx.cs_failed)
+    urgent = (
+        ctx.untraceable and (ctx.cs_failed or ctx.ptype == "fraud_runaway")
+        or (court_due and ctx.cs_failed)
+        or ctx.p("12315").state == "curable"
+    )
     return Step(
         OPERATOR_TASK, "查明经营者",
         "now" if urgent else "next",
@@ -660,113 +793,183 @@ def _operator_step(ctx: _Ctx) -> Step:
     )
 
 
+def _claim_text(ctx: _Ctx) -> str:
+    items = calculators.claim_items(ctx.facts, ctx.ptype)
+    total = calculators.claim_total(ctx.facts, ctx.ptype)
+    if len(items) == 1:
+        return f"请求金额{calculators.yuan(total)}元（{items[0][0]}）"
+    parts = "＋".join(f"{label}{calculators.yuan(a)}元" for label, a in items)
+    return f"请求总额{calculators.yuan(total)}元（{parts}）"
+
+
+def _payment_order_step(ctx: _Ctx, court_status: Status, why_not_now: str) -> Step:
+    facts, p = ctx.facts, ctx.facts.platform
+    po_basis = (cite("civil_procedure_225_228"), cite("civil_procedure_interp_427"), cite("court_fees_13"))
+    if ctx.p("payment_order").state != "none":
+        return _step_from_progress(ctx, "payment_order", fresh="next", fresh_reason="", action="", basis=po_basis)
+    if ctx.ptype == "data_leak":
+        return Step(
+            "payment_order", "申请支付令", "not_applicable",
+            "个人信息被泄露的损害赔偿需要法院认定数额和过错，不是确定、无争议的金钱债务，不适用支付令（民事诉讼法第二百二十五条）。",
+            "不适用。", basis=po_basis,
+        )
+    agreed = calculators.agreed_refund(facts)
+    any_agreed = [c for c in facts.contacts if c.agreed_amount is not None]
+    if agreed is None:
+        if any_agreed:
+            why = (
+                f"对方曾同意退还{calculators.yuan(any_agreed[-1].agreed_amount or Decimal(0))}元，但之后又拒绝或在调解中不同意，"
+                "债务已有争议。"
+            )
+        else:
+            why = "记录中没有平台书面同意退还确定金额的答复。"
+        return Step(
+            "payment_order", "申请支付令", "not_applicable",
+            "不适用：支付令只适用于没有争议的金钱债务（民事诉讼法第二百二十五条）。" + why
+            + "\u201c会处理\u201d\u201c24小时内处理\u201d这类承诺不是承认欠款；对方拒绝退款、调解中不同意的，说明双方有争议。"
+            "对方一提出书面异议，支付令即失效，不如直接起诉。",
+            "不适用。", basis=po_basis,
+        )
+    fit = calculators.payment_order_fit(
+        debtor_identified=ctx.respondent_known,
+        debtor_reachable=p.reachable,
+        debt_acknowledged=True,
+        counter_dispute=False,
+    )
+    amount = agreed.agreed_amount or facts.amount
+    if not fit.fits:
+        return Step("payment_order", "申请支付令", "not_applicable", fit.explanation, "不适用。", basis=po_basis)
+    fee = calculators.court_fee(amount, "payment_order")
+    return _step_from_progress(
+        ctx, "payment_order", fresh=court_status,
+        fresh_reason=(
+            f"{_d(agreed.at)}对方书面同意退还{calculators.yuan(amount)}元却没有支付，这是确定、没有争议的金钱债务，"
+            f"可以申请支付令：不开庭，申请费为诉讼费的三分之一（约{fee.fee:.0f}元）；对方在十五日内提出书面异议的，转入诉讼。"
+            + ("" if court_status == "now" else why_not_now)
+        ),
+        action=f"向被申请人住所地基层人民法院提交《支付令申请书》，请求支付对方同意退还的{calculators.yuan(amount)}元，附对方同意退款的答复截图和证据清单。",
+        basis=po_basis,
+    )
+
+
 def _court_steps(ctx: _Ctx) -> list[Step]:
     facts = ctx.facts
     p = facts.platform
     threshold = Decimal(_defaults("court_recommend_min_amount"))
-    fee_sc = calculators.court_fee(facts.amount, "small_claims")
-    fee_po = calculators.court_fee(facts.amount, "payment_order")
-    eligibility = calculators.small_claims_eligibility(facts.amount, facts.province, ctx.today)
-    cs_contacts = facts.contacts_with("platform_cs")
-    acknowledged = any(c.response == "promised" for c in cs_contacts) or any(
-        c.response == "accepted" for c in cs_contacts
-    )
-    disputed = any(c.response in ("refused", "rejected") for c in cs_contacts)
-    fit = calculators.payment_order_fit(
-        debtor_identified=p.operator_known,
-        debtor_reachable=p.reachable,
-        debt_acknowledged=acknowledged,
-        counter_dispute=disputed,
-    )
+    claim = calculators.claim_total(facts, ctx.ptype)
+    claim_text = _claim_text(ctx)
     sc_basis = (cite("civil_procedure_165"), cite("civil_procedure_166"), cite("court_fees_13"), cite("civil_procedure_interp_20"))
-    po_basis = (cite("civil_procedure_225_228"), cite("civil_procedure_interp_427"), cite("court_fees_13"))
-    sc_pr, po_pr = ctx.p("small_claims"), ctx.p("payment_order")
+    sc_pr = ctx.p("small_claims")
+    defendant = _respondent_name(ctx)
 
-    def ruled_out_small(reason: str) -> list[Step]:
-        return ruled_out(reason, "金额较小，不建议走法院程序（理由见小额诉讼一步）；支付令也需要对方承认欠款且能送达。")
+    def court(status: Status, reason: str, action: str, basis: tuple[Citation, ...], name: str) -> Step:
+        step = _step_from_progress(ctx, "small_claims", fresh=status, fresh_reason=reason, action=action, basis=basis)
+        if sc_pr.state == "none":
+            step.name = name
+        return step
 
-    def ruled_out(reason: str, po_reason: str | None = None) -> list[Step]:
-        return [
-            Step("small_claims", "小额诉讼", "not_applicable", reason, "暂不考虑。", basis=sc_basis)
-            if sc_pr.state == "none"
-            else _step_from_progress(ctx, "small_claims", fresh="next", fresh_reason="", action="", basis=sc_basis),
-            Step("payment_order", "申请支付令", "not_applicable", po_reason or reason, "暂不考虑。", basis=po_basis)
-            if po_pr.state == "none"
-            else _step_from_progress(ctx, "payment_order", fresh="next", fresh_reason="", action="", basis=po_basis),
-        ]
+    blockers = []
+    if not ctx.evidence.complete:
+        blockers.append("证据链还有缺口（见证据清单）")
+    if not ctx.respondent_known:
+        blockers.append("还不知道被告是谁（先查明经营者）")
+    why_not_now = (
+        f"暂不起诉：{'；'.join(blockers)}。" if blockers else "先走完12315和支付渠道：成本更低，也不会因法院受理而关闭12315。"
+    )
 
-    if facts.amount < threshold and sc_pr.state == "none" and po_pr.state == "none":
-        return ruled_out_small(
-            f"涉案{facts.amount:.2f}元，低于建议起诉金额{threshold:.0f}元（产品默认的成本收益经验值，不是法律限制）。"
-            f"小额诉讼费约{fee_sc.fee:.0f}元，但出庭和取证的时间成本远高于监管和支付渠道；"
-            "百元级纠纷优先12315、黑猫和支付渠道。其他渠道全部无果时，你仍有权自行起诉。"
+    if ctx.ptype == "data_leak":
+        fee = calculators.court_fee(claim, "ordinary")
+        sc = court(
+            "next",
+            "泄露个人信息是侵权纠纷（案由：个人信息保护纠纷），按普通程序审理，不适用小额诉讼：小额诉讼只适用于简单的金钱给付案件"
+            "（民事诉讼法第一百六十五条）。管辖：由侵权行为地或者被告住所地人民法院管辖（第二十九条）；信息网络侵权的"
+            "侵权结果发生地包括你的住所地（民诉法解释第二十五条），所以可以向你住所地的基层人民法院起诉。平台不能证明自己"
+            "没有过错的，应当承担赔偿责任（个人信息保护法第六十九条）。"
+            f"诉讼费以法院通知为准（按财产案件标准约{fee.fee:.0f}元；人格权案件另有每件定额标准）。"
+            + (f"暂不起诉：{'；'.join(blockers)}。" if blockers else "先要求平台补救并保存答复，再决定是否起诉。"),
+            "向你住所地或平台住所地的基层人民法院提交《民事起诉状》（案由：个人信息保护纠纷），请求停止侵害、删除你的个人信息、"
+            "赔礼道歉并赔偿损失，附骚扰/诈骗记录和你在平台留存信息的凭证。",
+            (cite("civil_procedure_29"), cite("civil_procedure_interp_25"), cite("pipl_69"), cite("civil_procedure_165")),
+            "向法院起诉（普通程序）",
         )
-    if not p.reachable and sc_pr.state == "none" and po_pr.state == "none":
-        return ruled_out(
-            "经营者已失联：小额诉讼不适用一方下落不明的案件（民事诉讼法第一百六十六条），支付令也必须能送达债务人"
-            "（民诉法解释第四百二十七条）。先报警和通过支付渠道追查主体，查明后再考虑起诉。"
-        )
+        return [sc, _payment_order_step(ctx, "next", why_not_now)]
 
     prior_done = (
         ctx.gave_up("12315") or ctx.p("12315").state == "none" and ctx.forum_taken is not None
     ) and (ctx.payment_channel is None or ctx.gave_up(ctx.payment_channel) or ctx.ptype == "fraud_runaway")
-    ready = ctx.evidence.complete and p.operator_known and p.reachable
-    blockers = []
-    if not ctx.evidence.complete:
-        blockers.append("证据链还有缺口（见证据清单）")
-    if not p.operator_known:
-        blockers.append("还不知道被告是谁（先查明经营者）")
+    ready = ctx.evidence.complete and ctx.respondent_known
     court_status: Status = "now" if (prior_done and ready) else "next"
-    why_not_now = (
-        f"暂不起诉：{'；'.join(blockers)}。" if blockers else "先走完12315和支付渠道：成本更低，也不会因法院受理而关闭12315。"
-    )
-    elig_text = eligibility.explanation
 
-    steps: list[Step] = []
-    if fit.fits:
-        po = _step_from_progress(
-            ctx, "payment_order", fresh=court_status,
-            fresh_reason=(
-                "平台承诺过退款却未兑现，债权明确且无争议，支付令不开庭、费用为诉讼费的三分之一"
-                f"（约{fee_po.fee:.2f}元）；对方在十五日内提出书面异议的，转入诉讼。"
-                + ("" if court_status == "now" else why_not_now)
-            ),
-            action="向被申请人住所地基层人民法院提交《支付令申请书》和证据清单。",
-            basis=po_basis,
-        )
-        sc = _step_from_progress(
-            ctx, "small_claims", fresh="next",
-            fresh_reason=f"支付令被异议而失效时转入诉讼。{elig_text}",
-            action="向你住所地（在线交付的买卖合同以买受人住所地为合同履行地）或被告住所地基层人民法院起诉。",
-            basis=sc_basis,
-        )
-        steps = [sc, po]
-    else:
-        sc = _step_from_progress(
-            ctx, "small_claims", fresh=court_status,
-            fresh_reason=(
-                f"{'外部渠道均未解决，' if prior_done else ''}金额较大，适合诉讼。{elig_text}"
-                f"预计诉讼费{fee_sc.fee:.2f}元（{fee_sc.explanation}）。"
-                + ("" if court_status == "now" else why_not_now)
-            ),
-            action="向你住所地（在线交付的买卖合同以买受人住所地为合同履行地）或被告住所地基层人民法院提交《民事起诉状》和证据清单，可通过人民法院在线服务网上立案。",
-            basis=sc_basis,
-        )
-        if po_pr.state == "none":
-            po = Step(
-                "payment_order", "申请支付令", "not_applicable", fit.explanation,
-                "不适用。", basis=po_basis,
+    if facts.amount < threshold and sc_pr.state == "none":
+        fee_sc = calculators.court_fee(claim, "small_claims")
+        sc = Step(
+            "small_claims", "向法院起诉", "not_applicable",
+            f"涉案{facts.amount:.2f}元，低于建议起诉金额{threshold:.0f}元（经验值，不是法律限制）。"
+            f"诉讼费约{fee_sc.fee:.0f}元，但出庭和取证的时间成本远高于监管和支付渠道；"
+            "小额纠纷优先12315、黑猫和支付渠道。其他渠道全部无果时，你仍有权自行起诉。",
+            "暂不考虑。", basis=sc_basis,
+        ) if sc_pr.state == "none" else _step_from_progress(ctx, "small_claims", fresh="next", fresh_reason="", action="", basis=sc_basis)
+        return [sc, _payment_order_step(ctx, "next", why_not_now)]
+
+    if not p.reachable:
+        vanished_basis = (cite("civil_procedure_95"), cite("civil_procedure_166"), cite("civil_procedure_interp_257"), cite("court_fees_13"))
+        fee = calculators.court_fee(claim, "ordinary")
+        if ctx.respondent_known:
+            sc = court(
+                court_status,
+                f"经营者{defendant}已失联，但身份已经查明：仍然可以按普通程序起诉，找不到人的由法院公告送达"
+                "（民事诉讼法第九十五条，公告三十日视为送达）。只有小额诉讼（第一百六十六条）和简易程序"
+                "（民诉法解释第二百五十七条）不适用被告下落不明的案件。"
+                f"{claim_text}，普通程序诉讼费约{fee.fee:.0f}元（{fee.explanation}）"
+                + ("" if court_status == "now" else why_not_now),
+                f"向你住所地（在线交付的买卖合同以买受人住所地为合同履行地）或被告住所地基层人民法院起诉{defendant}，"
+                "在起诉状中写明被告下落不明、请求公告送达，附查明被告身份的材料和证据清单。",
+                vanished_basis,
+                "向法院起诉（普通程序）",
             )
         else:
-            po = _step_from_progress(ctx, "payment_order", fresh="next", fresh_reason="", action="", basis=po_basis)
-        steps = [sc, po]
-    if ctx.p("12315").state in ("none", "waiting") and ctx.ptype != "fraud_runaway":
+            sc = court(
+                "next",
+                "经营者已失联，身份也还没查明：起诉必须有明确的被告（民事诉讼法第一百二十二条），先报警、通过支付渠道追查收款主体。"
+                "查明以后，即使对方下落不明，也可以按普通程序起诉，由法院公告送达（第九十五条）；"
+                "小额诉讼和简易程序不适用被告下落不明的案件（第一百六十六条、民诉法解释第二百五十七条）。",
+                "查明经营者后，向你住所地或被告住所地基层人民法院起诉，请求公告送达。",
+                (cite("civil_procedure_122"), *vanished_basis),
+                "向法院起诉（普通程序）",
+            )
+        return [sc, _payment_order_step(ctx, court_status, why_not_now)]
+
+    eligibility = calculators.small_claims_eligibility(claim, facts.province, ctx.today)
+    small = eligibility.status in ("eligible", "unknown")
+    fee = calculators.court_fee(claim, "small_claims" if small else "simplified")
+    sc = court(
+        court_status,
+        f"{'外部渠道均未解决，' if prior_done else ''}金额较大，适合诉讼。{claim_text}。{eligibility.explanation}"
+        f"预计诉讼费{fee.fee:.0f}元（{fee.explanation}）"
+        + ("" if court_status == "now" else why_not_now),
+        f"向你住所地（在线交付的买卖合同以买受人住所地为合同履行地）或被告住所地基层人民法院起诉{defendant}，"
+        "提交《民事起诉状》和证据清单，可通过人民法院在线服务网上立案。",
+        sc_basis,
+        "小额诉讼" if small else "向法院起诉",
+    )
+    steps = [sc, _payment_order_step(ctx, court_status, why_not_now)]
+    if _12315_still_open(ctx) and ctx.p("12315").state != "failed" and ctx.ptype != "fraud_runaway":
         for s in steps:
             if s.status in ("now", "next"):
                 s.warnings.append(
                     "法院受理后，12315将以\"法院已受理同一争议\"为由不予受理或终止调解：先走完12315再起诉。"
                 )
     return steps
+
+
+def _respondent_name(ctx: _Ctx) -> str:
+    p = ctx.facts.platform
+    if p.sold_by == "shop":
+        shop = p.shop
+        if shop and shop.company:
+            return f"{shop.company}（店铺经营者）" + (f"，并可列平台经营者{p.company}为共同被告" if p.company else "")
+        return "店铺经营者"
+    return p.company or "经营者"
 
 
 _BUILDERS: dict[str, Any] = {
@@ -827,7 +1030,13 @@ def _warnings(ctx: _Ctx, steps: list[Step], limitation: TrackedDeadline, limitat
     if ctx.stale:
         out.append(Warning("stale", "自知道权益受损已超过三年：12315不予受理，诉讼可能因时效届满被对方抗辩。", (cite("civil_code_188"),)))
     if ctx.forum_taken:
-        out.append(Warning("forum_taken", f"{ctx.forum_taken}已受理同一争议：12315不会再受理。", (cite("samr_interim_15"),)))
+        out.append(
+            Warning(
+                "forum_taken",
+                f"{ctx.forum_taken}已受理同一争议：12315不会再受理。",
+                _rule_cites(complaint_rule(ctx.today), "refusal_citations"),
+            )
+        )
     text = facts.description or ""
     if any(t in text for t in ("最终解释权", "概不退换", "不退不换", "售出不退")):
         out.append(
@@ -852,10 +1061,21 @@ def _warnings(ctx: _Ctx, steps: list[Step], limitation: TrackedDeadline, limitat
             out.append(
                 Warning(
                     "rule_version",
-                    f"12315投诉适用{rule.name}（2026年4月15日起施行）。调解期限据文书式样为受理后六十日，条文待核实。",
-                    (cite("samr_order121_23"),),
+                    "2026年4月15日起，12315投诉适用《市场监督管理投诉举报处理办法》（国家市场监督管理总局令第121号），"
+                    "原《市场监督管理投诉举报处理暂行办法》同时废止。受理后调解不成的，自受理之日起六十日终止调解"
+                    "（条文以官方公布文本为准）。",
+                    (cite("samr_order121"), cite("samr_order121_mediation")),
                 )
             )
+    if ctx.facts.platform.sold_by is None and ctx.ptype != "data_leak":
+        out.append(
+            Warning(
+                "seller_unknown",
+                "请确认：商品是平台自营还是店铺出售？店铺出售的，投诉和起诉的对象是店铺经营者，平台承担相应责任"
+                "（消费者权益保护法第四十四条、电子商务法第三十八条）。",
+                (cite("consumer_law_44"), cite("ecommerce_law_38")),
+            )
+        )
     if ctx.ptype == OTHER:
         out.append(Warning("unclassified", "无法从描述判断问题类型：请补充经过（发生了什么、平台怎么答复），或手动选择问题类型。"))
     out.append(Warning("not_legal_advice", DISCLAIMER))
@@ -865,30 +1085,41 @@ def _warnings(ctx: _Ctx, steps: list[Step], limitation: TrackedDeadline, limitat
 # --- entry point ---------------------------------------------------------------------------------------------------
 
 
+def _court_procedure(
+    facts: CaseFacts, ptype: str, claim: Decimal, today: dt.date, respondent_known: bool
+) -> calculators.Procedure:
+    """The procedure a suit would go through, for the fee: tort claims and vanished defendants are ordinary."""
+    if ptype == "data_leak" or not facts.platform.reachable:
+        return "ordinary"
+    status = calculators.small_claims_eligibility(claim, facts.province, today).status
+    return "small_claims" if status in ("eligible", "unknown") else "simplified"
+
+
+
 def plan(facts: CaseFacts, today: dt.date, *, calendar: WorkCalendar | None = None) -> Plan:
     """The whole plan for ``facts`` as of ``today``. Pure: same facts, date and calendar give the same plan."""
     cal = calendar or default_calendar()
     classification = classify(facts.description, today=today) if facts.description else None
     ptype = facts.problem_type or (classification.type if classification else OTHER)
 
+    p = facts.platform
+    respondent_known = bool(p.shop and p.shop.company) if p.sold_by == "shop" else p.operator_known
     progress: dict[str, Progress] = {}
     for channel in {c.channel for c in facts.contacts}:
         contacts = facts.contacts_with(channel)
         if channel == "platform_cs":
             progress[channel] = _cs_progress(contacts, cal, today)
         elif channel == "12315":
-            progress[channel] = _12315_progress(contacts, cal, today)
+            progress[channel] = _12315_progress(contacts, cal, today, respondent_known)
         else:
             progress[channel] = _generic_progress(channel, contacts, cal, today)
 
     cs = progress.get("platform_cs", Progress("none"))
     cs_failed = cs.state == "failed" or (not facts.platform.reachable)
-    p = facts.platform
-    # "小卡盟（无固定办公地点、频繁更换域名）" (seed §二 step 3): nobody behind the site can be found — it vanished,
-    # or 12315 could not take the complaint — so the payment channel and industry bodies carry the case.
-    untraceable = not p.operator_known and (
-        not p.reachable or progress.get("12315", Progress("none")).state in ("failed", "overdue")
-    )
+    # "小卡盟（无固定办公地点、频繁更换域名）→ 行业组织+支付渠道投诉" (seed §二 step 3): no company name, no ICP record,
+    # no licence on the site — nobody behind it can be traced, so the payment channel and the industry body are
+    # current steps together with identifying the operator, not only "next" after 12315.
+    untraceable = not respondent_known and not p.icp and not p.credit_code
     forum_taken = next(
         (
             get_channel(ch).name
@@ -903,7 +1134,10 @@ def plan(facts: CaseFacts, today: dt.date, *, calendar: WorkCalendar | None = No
     court_considered = facts.amount >= Decimal(_defaults("court_recommend_min_amount"))
     report = analyse(facts, ptype, court_considered=court_considered)
     payment_channel = facts.payment_method if facts.payment_method in ("alipay", "wechat_pay") else None
-    ctx = _Ctx(facts, today, cal, ptype, progress, cs_failed, untraceable, forum_taken, stale, report, payment_channel)
+    ctx = _Ctx(
+        facts, today, cal, ptype, progress, cs_failed, untraceable, forum_taken, stale, report, payment_channel,
+        respondent_known,
+    )
 
     steps = _build_steps(ctx)
     if any(s.channel in ("small_claims", "payment_order") and s.status == "now" for s in steps):
@@ -928,6 +1162,10 @@ def plan(facts: CaseFacts, today: dt.date, *, calendar: WorkCalendar | None = No
     warnings = _warnings(ctx, steps, limitation, limitation_how)
 
     now_steps = [s for s in steps if s.status == "now"]
+    # Nothing else gets far without a respondent: when the operator is untraceable (or 12315 refused for want of
+    # its name), finding it leads the current steps.
+    if untraceable or progress.get("12315", Progress("none")).state == "curable":
+        now_steps.sort(key=lambda s: s.channel != OPERATOR_TASK)
     waiting = [s for s in steps if s.status == "waiting"]
     nxt: Step | None
     if now_steps:
@@ -941,16 +1179,39 @@ def plan(facts: CaseFacts, today: dt.date, *, calendar: WorkCalendar | None = No
         next_reason = f"{nxt.reason}；等到{when}" + (f"，仍未解决的，下一步是{after}。" if after else "。")
     else:
         nxt = None
-        next_reason = f"已通过{get_channel(resolved).name}解决。" if resolved else "所有渠道均已尝试。"
+        next_reason = (
+            f"已通过{get_channel(resolved).name}解决。"
+            if resolved
+            else "列出的渠道都已尝试，款项仍未追回：案件没有结束。核对证据和经营者信息后，可以重新投诉、报警或向法院起诉。"
+        )
 
-    fraud = facts.fraud_shown if facts.fraud_shown is not None else ptype in ("fraud_runaway", "fake_stock")
+    fraud = calculators.fraud_claimed(facts, ptype)
+    claim = calculators.claim_total(facts, ptype)
+    procedure = _court_procedure(facts, ptype, claim, today, respondent_known)
+    agreed = calculators.agreed_refund(facts)
     calculations = {
         "punitive_damages": calculators.punitive_damages(facts.amount, fraud).to_dict(),
-        "small_claims": calculators.small_claims_eligibility(facts.amount, facts.province, today).to_dict(),
-        "court_fee": calculators.court_fee(facts.amount, "small_claims").to_dict(),
-        "payment_order_fee": calculators.court_fee(facts.amount, "payment_order").to_dict(),
+        "claim_total": calculators._money(claim),
+        "claim_items": [{"label": label, "amount": calculators._money(a)} for label, a in calculators.claim_items(facts, ptype)],
+        "court_procedure": procedure,
+        "small_claims": calculators.small_claims_eligibility(claim, facts.province, today).to_dict(),
+        "court_fee": calculators.court_fee(claim, procedure).to_dict(),
+        "payment_order_fee": calculators.court_fee(
+            agreed.agreed_amount if agreed and agreed.agreed_amount else facts.amount, "payment_order"
+        ).to_dict(),
         "amount_in_words": calculators.amount_in_words(facts.amount),
+        "claim_total_in_words": calculators.amount_in_words(claim),
     }
+    excluded = _small_claims_excluded(facts, ptype)
+    if excluded:
+        calculations["small_claims"] = {**calculations["small_claims"], "status": "not_eligible", "explanation": excluded}
+    if ptype == "data_leak":
+        calculations["punitive_damages"] = {
+            **calculations["punitive_damages"],
+            "applicable": False,
+            "amount": None,
+            "explanation": "个人信息泄露按侵权请求赔偿实际损失（个人信息保护法第六十九条），不适用消费者权益保护法第五十五条的三倍赔偿。",
+        }
     rule_date = progress["12315"].first.at.date() if "12315" in progress and progress["12315"].first else today
     return Plan(
         facts=facts,
@@ -968,4 +1229,32 @@ def plan(facts: CaseFacts, today: dt.date, *, calendar: WorkCalendar | None = No
         deadlines=deadlines,
         calculations=calculations,
         cs_reply_by=cal.add_workdays(today, _defaults("cs_letter_reply_workdays")),
+        resolved_by=resolved,
+        questions=_questions(facts, ptype),
     )
+
+
+def _small_claims_excluded(facts: CaseFacts, ptype: str) -> str | None:
+    """Why small claims cannot apply whatever the amount (CPL Arts. 165–166), or None."""
+    if ptype == "data_leak":
+        return (
+            "个人信息保护纠纷是侵权纠纷，不适用小额诉讼：小额诉讼只适用于事实清楚、权利义务关系明确、争议不大的简单金钱给付案件"
+            "（民事诉讼法第一百六十五条），按普通程序起诉。"
+        )
+    if not facts.platform.reachable:
+        return (
+            "经营者下落不明，不适用小额诉讼（民事诉讼法第一百六十六条）和简易程序（民诉法解释第二百五十七条）；"
+            "身份查明后可以按普通程序起诉，由法院公告送达（民事诉讼法第九十五条）。"
+        )
+    return None
+
+
+def _questions(facts: CaseFacts, ptype: str) -> list[str]:
+    """Facts the plan needs and does not guess."""
+    out = []
+    if facts.platform.sold_by is None and ptype != "data_leak":
+        out.append(
+            "商品是平台自营还是店铺出售？店铺（平台内经营者）出售的，投诉和起诉的对象是店铺经营者，平台在不能提供店铺真实"
+            "名称、地址和联系方式，或者知道店铺侵权却不采取措施时承担责任（消费者权益保护法第四十四条、电子商务法第三十八条）。"
+        )
+    return out

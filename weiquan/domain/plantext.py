@@ -10,6 +10,14 @@ from weiquan.domain.escalation import Plan
 MARKS = {"done": "✓", "now": "▶", "waiting": "…", "next": "○", "not_applicable": "–"}
 
 
+def _rule_line(rule: dict[str, Any]) -> str:
+    if rule["effective_to"] is None:
+        y, m, day = (int(x) for x in rule["effective_from"].split("-"))
+        return f"{rule['name']}（{y}年{m}月{day}日起施行）"
+    y, m, day = (int(x) for x in rule["effective_to"].split("-"))
+    return f"{rule['name']}（适用于{y}年{m}月{day}日前提交的投诉）"
+
+
 def render_plan_text(plan: Plan) -> str:
     d: dict[str, Any] = plan.to_dict()
     facts = plan.facts
@@ -32,10 +40,10 @@ def render_plan_text(plan: Plan) -> str:
         add(f"  你需要证明：{'；'.join(f['label'] for f in d['evidence']['facts'])}")
     if pr["demands"]:
         add(f"  常见诉求：{'、'.join(pr['demands'])}")
-    add(f"  适用规则：{d['rule_version']['name']}（按 {d['rule_version']['applies_to']} 确定）")
+    add(f"  12315投诉适用：{_rule_line(d['rule_version'])}")
     add("")
     na = d["next_action"]
-    add(f"▶ 下一步：{na['name'] or '结案'}")
+    add(f"▶ 下一步：{na['name'] or ('已解决' if plan.resolved_by else '款项尚未追回')}")
     add(f"  为什么：{na['reason']}")
     add(f"  怎么做：{na['action']}")
     if na["deadline"]:
@@ -43,6 +51,13 @@ def render_plan_text(plan: Plan) -> str:
     if na["documents"]:
         titles = "、".join(f"《{DOCUMENT_KINDS[k].title}》" for k in na["documents"])
         add(f"  文书：{titles}（用 weiquan docs 案件文件 --out 目录 生成）")
+    for w in na.get("warnings", []):
+        add(f"  ⚠ {w}")
+    if d.get("questions"):
+        add("")
+        add("需要你确认：")
+        for q in d["questions"]:
+            add(f"  ？ {q}")
     add("")
     add("维权阶梯（先内后外、逐级升级）：")
     for i, s in enumerate(d["steps"], 1):
@@ -82,7 +97,10 @@ def render_plan_text(plan: Plan) -> str:
     add("测算：")
     add(f"  - 惩罚性赔偿：{calc['punitive_damages']['explanation']}")
     add(f"  - 小额诉讼：{calc['small_claims']['explanation']}")
-    add(f"  - 诉讼费：{calc['court_fee']['explanation']}")
+    if len(calc["claim_items"]) > 1:
+        items = "＋".join(f"{i['label']}{i['amount']}元" for i in calc["claim_items"])
+        add(f"  - 起诉请求总额：{calc['claim_total']}元（{items}）")
+    add(f"  - 诉讼费（按请求总额{calc['claim_total']}元）：{calc['court_fee']['explanation']}")
     add(f"  - 金额大写：{calc['amount_in_words']}")
     add("")
     add("注意：")
