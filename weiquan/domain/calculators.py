@@ -549,7 +549,12 @@ def claim_items(facts: CaseFacts, problem_type: str | None = None) -> list[tuple
     """What a 起诉状 claims, item by item: the price paid, plus the punitive damages when fraud is claimed."""
     items = [("退还货款", to_decimal(facts.amount))]
     if fraud_claimed(facts, problem_type):
-        items.append(("增加赔偿（消费者权益保护法第五十五条第一款）", punitive_damages(facts.amount, True).potential_amount))
+        items.append(
+            (
+                "增加赔偿（消费者权益保护法第五十五条第一款）",
+                punitive_damages(facts.amount, True).potential_amount,
+            )
+        )
     return items
 
 
@@ -570,7 +575,9 @@ def agreed_refund(facts: CaseFacts) -> Contact | None:
         return None
     last = agreed[-1]
     disputed = any(
-        c.at > last.at and c.response in ("refused", "rejected", "failed") and c.channel not in ("small_claims", "payment_order")
+        c.at > last.at
+        and c.response in ("refused", "rejected", "failed")
+        and c.channel not in ("small_claims", "payment_order")
         for c in ordered
     )
     return None if disputed else last

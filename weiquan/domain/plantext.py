@@ -10,6 +10,19 @@ from weiquan.domain.escalation import Plan
 MARKS = {"done": "✓", "now": "▶", "waiting": "…", "next": "○", "not_applicable": "–"}
 
 
+def _cite_text(b: dict[str, str]) -> str:
+    """《法》第X条 for laws; a title that already carries its marks keeps them (inner marks become 〈〉), and a
+    platform's own rules are named without title marks."""
+    law, article = b["law"], b["article"]
+    if law.endswith("》") or "》（" in law:
+        return f"{law}{article}"
+    if "《" in law:
+        return "《" + law.replace("《", "〈").replace("》", "〉") + f"》{article}"
+    if any(w in law for w in ("平台", "中心", "支付", "说明")):
+        return f"{law}（{article}）"
+    return b["text"]
+
+
 def _rule_line(rule: dict[str, Any]) -> str:
     if rule["effective_to"] is None:
         y, m, day = (int(x) for x in rule["effective_from"].split("-"))
@@ -71,7 +84,7 @@ def render_plan_text(plan: Plan) -> str:
             add(f"      期限：{s['deadline_label']}：{s['deadline']}{left_txt}")
             add(f"      计算：{s['deadline_detail']['explain']}")
         if s["basis"]:
-            add(f"      依据：{'；'.join(b['text'] for b in s['basis'])}")
+            add(f"      依据：{'；'.join(_cite_text(b) for b in s['basis'])}")
         for w in s["warnings"]:
             add(f"      ⚠ {w}")
     add("")
