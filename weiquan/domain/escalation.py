@@ -354,7 +354,7 @@ def _12315_progress(
             return Progress(
                 "curable",
                 f"{_d(last.at)}市场监管部门不予受理{answer}：缺少被投诉方名称、地址是可以补正的，查明经营者后可以重新投诉，"
-                "这次投诉并没有结案",
+                "钱还没有追回",
                 first=first,
                 last=last,
             )
@@ -654,7 +654,7 @@ def _12315_step(ctx: _Ctx) -> Step:
             documents=tuple(load("ladders")["documents"]["12315"]),
             basis=_rule_cites(refile_rule, "requires_respondent_citations") + (cite("consumer_law_46"),),
             warnings=[
-                "缺少被投诉方名称、地址的投诉会被不予受理，但补正后可以重新投诉：不予受理不等于结案，钱还没追回。"
+                "缺少被投诉方名称、地址的投诉会被不予受理，但补正后可以重新投诉：这不是维权的终点，钱还没追回。"
             ],
         )
     if ctx.ptype == "fraud_runaway":
@@ -1426,7 +1426,7 @@ def plan(facts: CaseFacts, today: dt.date, *, calendar: WorkCalendar | None = No
     claim = calculators.claim_total(facts, ptype)
     procedure = _court_procedure(facts, ptype, claim, today, respondent_known)
     agreed = calculators.agreed_refund(facts)
-    calculations = {
+    calculations: dict[str, Any] = {
         "punitive_damages": calculators.punitive_damages(facts.amount, fraud).to_dict(),
         "claim_total": calculators._money(claim),
         "claim_items": [

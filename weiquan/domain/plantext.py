@@ -113,7 +113,8 @@ def render_plan_text(plan: Plan) -> str:
     if len(calc["claim_items"]) > 1:
         items = "＋".join(f"{i['label']}{i['amount']}元" for i in calc["claim_items"])
         add(f"  - 起诉请求总额：{calc['claim_total']}元（{items}）")
-    add(f"  - 诉讼费（按请求总额{calc['claim_total']}元）：{calc['court_fee']['explanation']}")
+    basis = "按赔偿请求金额估算" if plan.problem_type == "data_leak" else f"按请求总额{calc['claim_total']}元"
+    add(f"  - 诉讼费（{basis}）：{calc['court_fee']['explanation']}")
     add(f"  - 金额大写：{calc['amount_in_words']}")
     add("")
     add("注意：")
