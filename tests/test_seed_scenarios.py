@@ -219,10 +219,25 @@ def test_the_plan_is_derived_from_the_calendar_on_every_run():
 
 
 def test_deadlines_reaching_an_unpublished_year_are_flagged_not_silently_wrong():
+    # Filed just before 国庆 2027, whose 调休 arrangement is not published: 10/1–10/3 are certain rest days, the
+    # arrangement may push the authority's deadline later, so both dates are shown.
+    data = json.loads((EXAMPLES / "seed-invalid-code.json").read_text(encoding="utf-8"))
+    data["contacts"].append({"at": "2027-09-28T10:00:00+08:00", "channel": "12315", "response": "pending"})
+    p = plan(parse_case(data), dt.date(2027, 9, 28)).to_dict()
+    step = steps_by_channel(p)["12315"]
+    assert step["deadline"] == "2027-10-08"
+    assert step["deadline_detail"]["provisional"] is True
+    assert (step["deadline_detail"]["earliest"], step["deadline_detail"]["latest"]) == (
+        "2027-10-08",
+        "2027-10-19",
+    )
+    assert "provisional_calendar" in {w["code"] for w in p["warnings"]}
+
+
+def test_a_deadline_into_2027_counts_new_years_day_as_a_holiday():
     data = json.loads((EXAMPLES / "seed-invalid-code.json").read_text(encoding="utf-8"))
     data["contacts"].append({"at": "2026-12-28T10:00:00+08:00", "channel": "12315", "response": "pending"})
     p = plan(parse_case(data), dt.date(2026, 12, 28)).to_dict()
     step = steps_by_channel(p)["12315"]
-    assert step["deadline"].startswith("2027-01")
-    assert step["deadline_detail"]["provisional"] is True
-    assert "provisional_calendar" in {w["code"] for w in p["warnings"]}
+    assert step["deadline"] == "2027-01-07"
+    assert step["deadline_detail"]["provisional"] is False

@@ -1185,7 +1185,8 @@ def _limitation(facts: CaseFacts, cal: WorkCalendar) -> tuple[TrackedDeadline, s
     ]
     restarted = max(demands) if demands and max(demands) > start else None
     base = restarted or start
-    dl = cal.add_years(base, 3)
+    # A deadline the consumer must meet: an unknown 调休 arrangement never makes it later than shown.
+    dl = cal.add_years(base, 3).for_consumer()
     how = f"自{base.isoformat()}起算三年" + (
         "（最近一次向平台提出请求使时效中断、重新计算，民法典第一百九十五条）" if restarted else ""
     )
@@ -1260,7 +1261,9 @@ def _warnings(
         out.append(
             Warning(
                 "provisional_calendar",
-                "部分期限所在年份的国务院节假日安排尚未发布，暂按周末推算；安排发布后本工具会重新计算。",
+                "部分期限落在国务院节假日安排尚未发布的年份：法定节假日（元旦、春节、清明、劳动节、端午、中秋、国庆）已计入，"
+                "只有调休安排未知，可能使期限前后移动，已标出最早和最晚日期；你自己要遵守的期限按最早日期提示。"
+                "安排发布后本工具会重新计算。",
             )
         )
     if ctx.p("12315").state == "none" and any(s.channel == "12315" and s.status == "now" for s in steps):

@@ -81,6 +81,9 @@ def render_plan_text(plan: Plan) -> str:
         if s["deadline"]:
             left = s["workdays_left"]
             left_txt = f"，还剩{left}个工作日" if left is not None and left >= 0 else "，已过期"
+            det = s["deadline_detail"]
+            if det["provisional"] and det.get("earliest") and det.get("latest"):
+                left_txt += f"（调休安排未发布：最早{det['earliest']}，最晚{det['latest']}）"
             add(f"      期限：{s['deadline_label']}：{s['deadline']}{left_txt}")
             add(f"      计算：{s['deadline_detail']['explain']}")
         if s["basis"]:
@@ -103,7 +106,11 @@ def render_plan_text(plan: Plan) -> str:
     add("")
     add("期限一览：")
     for t in d["deadlines"]:
-        add(f"  - {t['label']}：{t['date']}" + ("（暂按周末推算）" if t["provisional"] else ""))
+        detail = t["detail"]
+        when = ""
+        if t["provisional"] and detail.get("earliest") and detail.get("latest"):
+            when = f"（调休安排未发布：最早{detail['earliest']}，最晚{detail['latest']}）"
+        add(f"  - {t['label']}：{t['date']}{when}")
         add(f"    {t['explain']}")
     add("")
     calc = d["calculations"]
