@@ -53,7 +53,8 @@ def render_plan_text(plan: Plan) -> str:
         add(f"  你需要证明：{'；'.join(f['label'] for f in d['evidence']['facts'])}")
     if pr["demands"]:
         add(f"  常见诉求：{'、'.join(pr['demands'])}")
-    add(f"  12315投诉适用：{_rule_line(d['rule_version'])}")
+    if plan.step("12315") is not None:
+        add(f"  12315投诉适用：{_rule_line(d['rule_version'])}")
     add("")
     na = d["next_action"]
     add(f"▶ 下一步：{na['name'] or ('已解决' if plan.resolved_by else '款项尚未追回')}")
