@@ -157,6 +157,7 @@ def test_before_any_mediation_step_that_would_close_12315_the_plan_warns_where_i
     assert industry["status"] == "now"
     assert any("12315将以" in w and "先走12315" in w for w in industry["warnings"])
     assert "不要请求消费者协会或其他组织调解" in industry["action"]
+    assert "mediation_closes_12315" in {w["code"] for w in plan["warnings"]}
 
 
 # --- 5. an untraceable operator ------------------------------------------------------------------------------------
@@ -218,6 +219,16 @@ def test_a_shop_on_a_marketplace_is_the_party_complained_against_and_the_platfor
     assert "第四十四条" in operator["reason"] and "电子商务法第三十八条" in operator["reason"]
     assert {b["id"] for b in operator["basis"]} >= {"consumer_law_44", "ecommerce_law_38"}
     assert plan["questions"] == []
+
+
+def test_a_shops_unknown_operator_is_asked_of_the_platform_which_must_disclose_it(capsys):
+    plan = plan_json(capsys, "shop-operator-unknown.json")
+    operator = steps(plan)["identify_operator"]
+    assert operator["status"] == "now"
+    assert "书面要求某游戏交易平台（trade.example.com）提供该店铺经营者的真实名称、地址" in operator["action"]
+    # The platform is known, so this is not an untraceable site: no "小卡盟" escalation to the industry body.
+    assert steps(plan)["industry_assoc"]["status"] == "next"
+    assert "店铺“星光点卡店”的经营者" in steps(plan)["12315"]["action"]
 
 
 def test_when_the_seller_is_unknown_the_plan_asks_instead_of_guessing(capsys):

@@ -1158,11 +1158,13 @@ def _respondent_name(ctx: _Ctx) -> str:
     p = ctx.facts.platform
     if p.sold_by == "shop":
         shop = p.shop
-        if shop and shop.company:
-            return f"{shop.company}（店铺经营者）" + (
-                f"，并可列平台经营者{p.company}为共同被告" if p.company else ""
-            )
-        return "店铺经营者"
+        platform = (
+            f"；平台不能提供店铺经营者真实信息，或者知道、应当知道店铺侵权未采取必要措施的，可以一并起诉平台经营者{p.company}"
+            "（消费者权益保护法第四十四条、电子商务法第三十八条）"
+            if p.company
+            else ""
+        )
+        return (f"{shop.company}（店铺经营者）" if shop and shop.company else "店铺经营者") + platform
     return p.company or "经营者"
 
 
@@ -1282,6 +1284,16 @@ def _warnings(
                     (cite("samr_order121"), cite("samr_order121_mediation")),
                 )
             )
+    industry = next((s for s in steps if s.channel == "industry_assoc"), None)
+    if industry is not None and industry.status == "now" and _12315_still_open(ctx) and not ctx.stale:
+        out.append(
+            Warning(
+                "mediation_closes_12315",
+                "消费者协会或其他调解组织受理调解后，12315不再受理同一争议：12315还没有走完时，只向行业组织反映情况，"
+                "不要申请调解。",
+                _rule_cites(complaint_rule(ctx.today), "refusal_citations"),
+            )
+        )
     if ctx.facts.platform.sold_by is None and ctx.ptype != "data_leak":
         out.append(
             Warning(
@@ -1338,7 +1350,10 @@ def plan(facts: CaseFacts, today: dt.date, *, calendar: WorkCalendar | None = No
     # "小卡盟（无固定办公地点、频繁更换域名）→ 行业组织+支付渠道投诉" (seed §二 step 3): no company name, no ICP record,
     # no licence on the site — nobody behind it can be traced, so the payment channel and the industry body are
     # current steps together with identifying the operator, not only "next" after 12315.
-    untraceable = not respondent_known and not p.icp and not p.credit_code
+    # On a marketplace the platform itself must disclose the shop's operator (消法 Art. 44): only an untraceable
+    # platform makes the case untraceable.
+    traced = p.operator_known if p.sold_by == "shop" else respondent_known
+    untraceable = not traced and not p.icp and not p.credit_code
     forum_taken = next(
         (
             get_channel(ch).name
