@@ -558,3 +558,22 @@ def _readme_example() -> str:
     match = re.search(r"```yaml\n(.*?)```", readme, re.S)
     assert match, "the README must keep its YAML example"
     return match.group(1)
+
+
+def test_cli_workdays_add_does_not_count_new_years_day_2027(capsys: pytest.CaptureFixture[str]) -> None:
+    from weiquan.cli import main
+
+    assert main(["workdays", "add", "2026-12-28", "7"]) == 0
+    first, explain = capsys.readouterr().out.splitlines()
+    assert first == "2027-01-07"
+    assert "跳过元旦假期（2027年1月1日）" in explain
+
+
+def test_cli_consumer_deadline_takes_the_earliest_possible_date(capsys: pytest.CaptureFixture[str]) -> None:
+    from weiquan.cli import main
+
+    assert main(["workdays", "add", "2027-01-27", "10", "--json"]) == 0
+    both = json.loads(capsys.readouterr().out)
+    assert (both["date"], both["earliest"], both["latest"]) == ("2027-02-12", "2027-02-10", "2027-02-24")
+    assert main(["workdays", "add", "2027-01-27", "10", "--consumer"]) == 0
+    assert capsys.readouterr().out.splitlines()[0] == "2027-02-10"

@@ -774,10 +774,7 @@ def _payment_step(ctx: _Ctx) -> Step:
 
 def _12315_still_open(ctx: _Ctx) -> bool:
     """12315 can still take (or is handling) the dispute: a mediator's acceptance now would close it."""
-    pr = ctx.p("12315")
-    if pr.state in ("none", "waiting", "overdue", "curable"):
-        return True
-    return pr.state == "failed" and bool(pr.last and pr.last.response in ("rejected", "refused"))
+    return ctx.p("12315").state in ("none", "waiting", "overdue", "curable")
 
 
 def _industry_step(ctx: _Ctx) -> Step:
