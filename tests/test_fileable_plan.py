@@ -186,6 +186,12 @@ def test_a_vanished_identified_operator_can_be_sued_in_ordinary_procedure_with_s
     assert "某某贸易有限公司" in court["action"]
 
 
+def test_a_small_claim_against_a_vanished_identified_operator_is_not_ruled_out(capsys):
+    court = steps(plan_json(capsys, "vanished-known-operator-small.json"))["small_claims"]
+    assert court["status"] == "next"
+    assert "公告送达" in court["reason"] and "第一百六十六条" in court["reason"]
+
+
 # --- 7. court fees on everything claimed ----------------------------------------------------------------------------
 
 

@@ -1071,24 +1071,40 @@ def _court_steps(ctx: _Ctx) -> list[Step]:
     court_status: Status = "now" if (prior_done and ready) else "next"
 
     if facts.amount < threshold and sc_pr.state == "none":
-        fee_sc = calculators.court_fee(
-            claim, _court_procedure(facts, ctx.ptype, claim, ctx.today, ctx.respondent_known)
+        procedure = _court_procedure(facts, ctx.ptype, claim, ctx.today, ctx.respondent_known)
+        fee_sc = calculators.court_fee(claim, procedure)
+        reason = (
+            f"涉案{facts.amount:.2f}元，低于建议起诉金额{threshold:.0f}元（经验值，不是法律限制）。"
+            f"诉讼费约{fee_sc.fee:.0f}元，但出庭和取证的时间成本远高于监管和支付渠道；"
+            "小额纠纷优先12315、黑猫和支付渠道。其他渠道全部无果时，你仍有权自行起诉。"
         )
-        sc = (
-            Step(
-                "small_claims",
-                "向法院起诉",
-                "not_applicable",
-                f"涉案{facts.amount:.2f}元，低于建议起诉金额{threshold:.0f}元（经验值，不是法律限制）。"
-                f"诉讼费约{fee_sc.fee:.0f}元，但出庭和取证的时间成本远高于监管和支付渠道；"
-                "小额纠纷优先12315、黑猫和支付渠道。其他渠道全部无果时，你仍有权自行起诉。",
-                "暂不考虑。",
-                basis=sc_basis,
+        status: Status = "not_applicable"
+        name, action = "向法院起诉", "暂不考虑。"
+        if not p.reachable and ctx.respondent_known:
+            # A vanished but identified operator can still be sued: say so rather than ruling court out.
+            status, name = "next", "向法院起诉（普通程序）"
+            reason += (
+                f"经营者{defendant}虽已失联，但身份已经查明，仍然可以按普通程序起诉，由法院公告送达（民事诉讼法第九十五条）；"
+                "只有小额诉讼（第一百六十六条）和简易程序（民诉法解释第二百五十七条）不适用被告下落不明的案件。"
             )
-            if sc_pr.state == "none"
-            else _step_from_progress(
-                ctx, "small_claims", fresh="next", fresh_reason="", action="", basis=sc_basis
-            )
+            action = f"其他渠道无果时，向你住所地或被告住所地基层人民法院起诉{defendant}，请求公告送达。"
+        elif not p.reachable:
+            reason += "经营者失联且身份未明：查明后即使找不到人，也可以按普通程序起诉并由法院公告送达（民事诉讼法第九十五条）。"
+        sc = Step(
+            "small_claims",
+            name,
+            status,
+            reason,
+            action,
+            documents=tuple(load("ladders")["documents"]["small_claims"]) if status == "next" else (),
+            basis=sc_basis
+            if p.reachable
+            else (
+                cite("civil_procedure_95"),
+                cite("civil_procedure_166"),
+                cite("civil_procedure_interp_257"),
+                cite("court_fees_13"),
+            ),
         )
         return [sc, _payment_order_step(ctx, "next", why_not_now)]
 
