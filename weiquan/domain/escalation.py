@@ -310,7 +310,7 @@ def _cs_progress(contacts: list[Contact], cal: WorkCalendar, today: dt.date) -> 
     promised = _promise_deadline(last, cal)
     if promised is not None:
         label = f"客服承诺的处理期限（{last.promise or '承诺时间'}）"
-        if today > promised.date:
+        if today > (promised.latest or promised.date):
             return Progress(
                 "failed",
                 f"客服承诺{promised.date.isoformat()}前处理，已逾期未兑现",
@@ -324,7 +324,7 @@ def _cs_progress(contacts: list[Contact], cal: WorkCalendar, today: dt.date) -> 
         )
     wait = cal.add_workdays(last.at.date(), _defaults("cs_reply_wait_workdays"))
     label = "等待客服答复（本工具默认两个工作日，非法定期限）"
-    if today > wait.date:
+    if today > (wait.latest or wait.date):
         return Progress(
             "failed", f"{_d(last.at)}联系客服后，超过两个工作日仍无答复", wait, label, contacts[0], last
         )
@@ -367,7 +367,7 @@ def _12315_progress(
         spec = rule.raw["mediation"]
         dl = _rule_deadline(cal, spec, accepted.at.date())
         label = f"调解期限（{spec['note']}）"
-        if today > dl.date:
+        if today > (dl.latest or dl.date):
             return Progress(
                 "overdue", f"{_d(accepted.at)}已受理，调解期限已过仍无结果", dl, label, first, last
             )
@@ -376,7 +376,7 @@ def _12315_progress(
     spec = rule.raw["acceptance"]
     dl = _rule_deadline(cal, spec, first.at.date())
     label = "12315受理决定期限（七个工作日）"
-    if today > dl.date:
+    if today > (dl.latest or dl.date):
         return Progress(
             "overdue", f"{_d(first.at)}提交投诉，七个工作日内未收到受理决定", dl, label, first, last
         )
@@ -424,7 +424,7 @@ def _generic_progress(channel: str, contacts: list[Contact], cal: WorkCalendar, 
         accepted = next((c for c in contacts if c.response == "accepted"), None)
         if served:
             dl, label = cal.add_days(served.date(), 15), "债务人提出书面异议的期限（收到支付令之日起十五日）"
-            if today > dl.date:
+            if today > (dl.latest or dl.date):
                 return Progress(
                     "overdue", "异议期已过：债务人未异议又未履行的，可申请强制执行", dl, label, first, last
                 )
@@ -439,7 +439,7 @@ def _generic_progress(channel: str, contacts: list[Contact], cal: WorkCalendar, 
         promised = _promise_deadline(last, cal)
         if promised is not None:
             dl, label = promised, f"{name}承诺的处理期限"
-    if today > dl.date:
+    if today > (dl.latest or dl.date):
         return Progress(
             "overdue",
             f"{_d(first.at)}已提交{name}，已过{dl.date.isoformat()}仍无结果",
