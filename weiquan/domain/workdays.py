@@ -714,7 +714,9 @@ class WorkCalendar:
         """Changes whenever the holiday data changes: store it with a computed deadline to know when to recompute."""
         parts = [f"chinese-calendar {chinese_calendar_version()}" if self.use_chinese_calendar else "no-cc"]
         # Unpublished years use the statutory days from the holidays package and the bounds in statutory.yaml.
-        parts.append(f"holidays {holidays_version()} {json.dumps(_statutory_rules(), sort_keys=True, default=str)}")
+        parts.append(
+            f"holidays {holidays_version()} {json.dumps(_statutory_rules(), sort_keys=True, default=str)}"
+        )
         for year in sorted(self.overrides):
             s = self.overrides[year]
             parts.append(repr((s.year, s.holidays, s.notice, s.url, s.published)))
