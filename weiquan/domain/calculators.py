@@ -563,6 +563,19 @@ def claim_total(facts: CaseFacts, problem_type: str | None = None) -> Decimal:
     return sum((a for _, a in claim_items(facts, problem_type)), Decimal(0))
 
 
+def court_procedure(facts: CaseFacts, problem_type: str | None, on: date) -> Procedure:
+    """The procedure a suit would go through, for its fee (诉讼费用交纳办法第十三条、第十六条).
+
+    A data leak is a tort (个人信息保护纠纷), never small claims (民诉法第一百六十五条); a defendant who has vanished
+    excludes small claims (第一百六十六条) and summary procedure (民诉法解释第二百五十七条): both are ordinary. Otherwise
+    small claims when the claim total fits the province's limit (or the limit is unknown), else summary procedure.
+    """
+    if (problem_type or facts.problem_type) == "data_leak" or not facts.platform.reachable:
+        return "ordinary"
+    status = small_claims_eligibility(claim_total(facts, problem_type), facts.province, on).status
+    return "small_claims" if status in ("eligible", "unknown") else "simplified"
+
+
 def agreed_refund(facts: CaseFacts) -> Contact | None:
     """The contact on which the seller agreed to refund a stated amount and which nothing later disputes.
 

@@ -1071,7 +1071,7 @@ def _court_steps(ctx: _Ctx) -> list[Step]:
     court_status: Status = "now" if (prior_done and ready) else "next"
 
     if facts.amount < threshold and sc_pr.state == "none":
-        procedure = _court_procedure(facts, ctx.ptype, claim, ctx.today, ctx.respondent_known)
+        procedure = calculators.court_procedure(facts, ctx.ptype, ctx.today)
         fee_sc = calculators.court_fee(claim, procedure)
         reason = (
             f"涉案{facts.amount:.2f}元，低于建议起诉金额{threshold:.0f}元（经验值，不是法律限制）。"
@@ -1330,16 +1330,6 @@ def _warnings(
 # --- entry point ---------------------------------------------------------------------------------------------------
 
 
-def _court_procedure(
-    facts: CaseFacts, ptype: str, claim: Decimal, today: dt.date, respondent_known: bool
-) -> calculators.Procedure:
-    """The procedure a suit would go through, for the fee: tort claims and vanished defendants are ordinary."""
-    if ptype == "data_leak" or not facts.platform.reachable:
-        return "ordinary"
-    status = calculators.small_claims_eligibility(claim, facts.province, today).status
-    return "small_claims" if status in ("eligible", "unknown") else "simplified"
-
-
 def plan(facts: CaseFacts, today: dt.date, *, calendar: WorkCalendar | None = None) -> Plan:
     """The whole plan for ``facts`` as of ``today``. Pure: same facts, date and calendar give the same plan."""
     cal = calendar or default_calendar()
@@ -1459,7 +1449,7 @@ def plan(facts: CaseFacts, today: dt.date, *, calendar: WorkCalendar | None = No
 
     fraud = calculators.fraud_claimed(facts, ptype)
     claim = calculators.claim_total(facts, ptype)
-    procedure = _court_procedure(facts, ptype, claim, today, respondent_known)
+    procedure = calculators.court_procedure(facts, ptype, today)
     agreed = calculators.agreed_refund(facts)
     calculations: dict[str, Any] = {
         "punitive_damages": calculators.punitive_damages(facts.amount, fraud).to_dict(),
