@@ -146,6 +146,7 @@ def test_a_12315_refusal_for_a_missing_respondent_leads_to_finding_the_operator_
     assert s12315["status"] != "done"
     assert "重新投诉" in s12315["reason"] and "钱还没有追回" in s12315["reason"]
     assert plan["next_action"]["channel"] == "identify_operator"
+    assert "查明经营者后就可以重新投诉" in plan["next_action"]["reason"]
     text = plan_text(capsys, "refused-12315-operator-unknown.json")
     # ("以调解方式结案的，案件受理费减半" in the fee rules is about court fees, not this case.)
     assert not re.search(r"(?<!调解方式)结案", text) and "已解决" not in text
