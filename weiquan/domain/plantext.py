@@ -127,7 +127,8 @@ def render_plan_text(plan: Plan) -> str:
     add("")
     add("注意：")
     for w in d["warnings"]:
-        if w["code"] != "not_legal_advice":
+        # The seller question is already asked under 需要你确认.
+        if w["code"] not in ("not_legal_advice", "seller_unknown"):
             add(f"  ⚠ {w['message']}")
     add("")
     add(d["disclaimer"])
