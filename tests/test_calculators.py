@@ -9,7 +9,10 @@ from decimal import Decimal
 import pytest
 
 from weiquan.domain.calculators import (
+    agreed_refund,
     amount_in_words,
+    claim_items,
+    claim_total,
     court_fee,
     normalize_province,
     payment_order_fit,
@@ -163,7 +166,7 @@ def test_unknown_procedure_is_rejected():
 # 支付令
 
 
-def test_a_promised_but_unpaid_refund_fits_a_payment_order():
+def test_an_agreed_but_unpaid_refund_fits_a_payment_order():
     r = payment_order_fit(
         debtor_identified=True, debtor_reachable=True, debt_acknowledged=True, counter_dispute=False
     )
@@ -192,6 +195,51 @@ def test_an_unacknowledged_debt_is_possible_but_not_recommended():
         debtor_identified=True, debtor_reachable=True, debt_acknowledged=False, counter_dispute=False
     )
     assert r.legally_available and not r.fits
+
+
+# 起诉的请求总额、无争议的退款
+
+
+def _facts(**extra):
+    from weiquan.domain.facts import parse_case
+
+    base = {
+        "problem_type": "invalid_code",
+        "amount": 6000,
+        "paid_at": "2026-09-01T10:00:00+08:00",
+        "platform": {"name": "某卡盟", "company": "某某网络有限公司"},
+    }
+    return parse_case({**base, **extra})
+
+
+def test_the_claim_total_adds_the_punitive_claim_when_fraud_is_shown():
+    assert claim_total(_facts()) == Decimal("6000")
+    assert claim_total(_facts(fraud_shown=True)) == Decimal("24000")
+    assert [label for label, _ in claim_items(_facts(fraud_shown=True))] == [
+        "退还货款",
+        "增加赔偿（消费者权益保护法第五十五条第一款）",
+    ]
+    # Taking the price for stock that does not exist is fraud by its facts (处罚办法第五条第（十）项)...
+    assert claim_total(_facts(problem_type="fake_stock")) == Decimal("24000")
+    # ...unless the case file says it cannot be shown.
+    assert claim_total(_facts(problem_type="fake_stock", fraud_shown=False)) == Decimal("6000")
+    assert court_fee(claim_total(_facts(fraud_shown=True)), "small_claims").fee == Decimal("200")
+
+
+def test_only_a_stated_refund_nothing_later_disputes_counts_as_agreed():
+    agreed = {
+        "at": "2026-09-02T10:00:00+08:00",
+        "channel": "platform_cs",
+        "response": "promised",
+        "agreed_amount": 6000,
+    }
+    assert agreed_refund(_facts(contacts=[agreed])).agreed_amount == Decimal("6000")
+    promise = {**agreed, "agreed_amount": None, "promise": "尽快处理"}
+    assert agreed_refund(_facts(contacts=[promise])) is None
+    refused_mediation = {"at": "2026-10-02T10:00:00+08:00", "channel": "12315", "response": "failed"}
+    assert agreed_refund(_facts(contacts=[agreed, refused_mediation])) is None
+    paid = {"at": "2026-10-02T10:00:00+08:00", "channel": "platform_cs", "response": "resolved"}
+    assert agreed_refund(_facts(contacts=[agreed, paid])) is None
 
 
 # 大写金额

@@ -162,3 +162,20 @@ def test_to_dict_is_json_friendly():
     data = json.loads(json.dumps(get_channel("12315").to_dict(), ensure_ascii=False))
     acceptance = next(t for t in data["time_limits"] if t["id"] == "acceptance")
     assert acceptance["from"] and acceptance["citation"]["id"] == "consumer_law_46"
+
+
+def test_what_a_consumer_reads_in_the_catalogue_has_no_internal_notes_or_repealed_articles():
+    # Provenance stays in `sources`, `note` and YAML comments; what a page would show carries none of it (issue 7).
+    internal = ("待核实", "未核实", "推断", "DOMAIN", "文书式样", "种子", "暂行办法第")
+    for ch in CHANNELS.values():
+        shown = [
+            *ch.submission,
+            *ch.tips,
+            *ch.not_for,
+            ch.exclusive_note,
+            ch.time_limits_note,
+            ch.handles_text,
+        ]
+        shown += [r.detail for r in ch.reach]
+        for text in shown:
+            assert not any(w in text for w in internal), (ch.id, text)

@@ -162,7 +162,7 @@ def test_a_12315_complaint_filed_after_2026_04_15_cites_order_121_by_name_and_ne
     None
 ):
     body = text("12315", "timelines")
-    assert "《市场监督管理投诉举报处理办法（总局令第121号）》，条文以官方公布文本为准" in body
+    assert "《市场监督管理投诉举报处理办法（国家市场监督管理总局令第121号）》，条文以官方公布文本为准" in body
     for kind, doc in all_texts("timelines").items():
         assert "暂行办法" not in doc and "第20号" not in doc, kind
 

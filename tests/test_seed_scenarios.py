@@ -114,16 +114,21 @@ def test_8000_yuan_with_complete_evidence_after_failed_steps_goes_to_small_claim
     assert p["calculations"]["court_fee"]["fee"] in (25, 25.0, "25", "25.00")
 
 
-def test_8000_yuan_case_where_platform_promised_a_refund_prefers_a_payment_order():
+def test_8000_yuan_case_where_platform_only_promised_a_refund_gets_no_payment_order():
+    # A promise to refund "within 3 working days" is not an admission of a stated debt (issue 7): no 支付令.
     data = json.loads((EXAMPLES / "court-8000.json").read_text(encoding="utf-8"))
     data["contacts"][0] = {
-        "at": "2026-08-10T11:00:00+08:00", "channel": "platform_cs", "asked": "退款",
-        "response": "promised", "promise": "3个工作日内退款",
+        "at": "2026-08-10T11:00:00+08:00",
+        "channel": "platform_cs",
+        "asked": "退款",
+        "response": "promised",
+        "promise": "3个工作日内退款",
     }
     p = plan(parse_case(data), dt.date(2026, 11, 25)).to_dict()
     steps = steps_by_channel(p)
-    assert steps["payment_order"]["status"] == "now"
-    assert steps["small_claims"]["status"] == "next"
+    assert steps["payment_order"]["status"] == "not_applicable"
+    assert "不是承认欠款" in steps["payment_order"]["reason"]
+    assert steps["small_claims"]["status"] == "now"
 
 
 def test_100_yuan_case_never_recommends_court_even_after_every_channel_failed():
@@ -165,7 +170,9 @@ def test_12315_past_its_acceptance_deadline_is_chased_and_the_next_channel_opens
 
 def test_a_court_that_accepted_the_dispute_closes_12315():
     data = json.loads((EXAMPLES / "seed-invalid-code.json").read_text(encoding="utf-8"))
-    data["contacts"].append({"at": "2026-11-22T10:00:00+08:00", "channel": "small_claims", "response": "accepted"})
+    data["contacts"].append(
+        {"at": "2026-11-22T10:00:00+08:00", "channel": "small_claims", "response": "accepted"}
+    )
     p = plan(parse_case(data), dt.date(2026, 11, 25)).to_dict()
     assert steps_by_channel(p)["12315"]["status"] == "not_applicable"
     assert "forum_taken" in {w["code"] for w in p["warnings"]}
@@ -203,17 +210,34 @@ def test_the_plan_is_derived_from_the_calendar_on_every_run():
     schedule = chinese_calendar_schedule(2026)
     day_off = HolidayPeriod.span("更正示例", dt.date(2026, 11, 26), dt.date(2026, 11, 26))
     corrected = WorkCalendar(
-        overrides={2026: dataclasses.replace(schedule, holidays=(*schedule.holidays, day_off), origin="测试更正表")}
+        overrides={
+            2026: dataclasses.replace(schedule, holidays=(*schedule.holidays, day_off), origin="测试更正表")
+        }
     )
     moved = plan(facts, dt.date(2026, 11, 25), calendar=corrected).to_dict()
     assert steps_by_channel(moved)["12315"]["deadline"] == "2026-12-03"
 
 
 def test_deadlines_reaching_an_unpublished_year_are_flagged_not_silently_wrong():
+    # Filed just before 国庆 2027, whose 调休 arrangement is not published: 10/1–10/3 are certain rest days, the
+    # arrangement may push the authority's deadline later, so both dates are shown.
+    data = json.loads((EXAMPLES / "seed-invalid-code.json").read_text(encoding="utf-8"))
+    data["contacts"].append({"at": "2027-09-28T10:00:00+08:00", "channel": "12315", "response": "pending"})
+    p = plan(parse_case(data), dt.date(2027, 9, 28)).to_dict()
+    step = steps_by_channel(p)["12315"]
+    assert step["deadline"] == "2027-10-08"
+    assert step["deadline_detail"]["provisional"] is True
+    assert (step["deadline_detail"]["earliest"], step["deadline_detail"]["latest"]) == (
+        "2027-10-08",
+        "2027-10-19",
+    )
+    assert "provisional_calendar" in {w["code"] for w in p["warnings"]}
+
+
+def test_a_deadline_into_2027_counts_new_years_day_as_a_holiday():
     data = json.loads((EXAMPLES / "seed-invalid-code.json").read_text(encoding="utf-8"))
     data["contacts"].append({"at": "2026-12-28T10:00:00+08:00", "channel": "12315", "response": "pending"})
     p = plan(parse_case(data), dt.date(2026, 12, 28)).to_dict()
     step = steps_by_channel(p)["12315"]
-    assert step["deadline"].startswith("2027-01")
-    assert step["deadline_detail"]["provisional"] is True
-    assert "provisional_calendar" in {w["code"] for w in p["warnings"]}
+    assert step["deadline"] == "2027-01-07"
+    assert step["deadline_detail"]["provisional"] is False

@@ -31,7 +31,8 @@ from weiquan.domain.workdays import (
 
 D = dt.date
 CC_2026 = "chinese-calendar 1.11.0（国务院办公厅关于2026年部分节假日安排的通知）"
-NOTE_2027 = "2027年节假日安排尚未发布，按周末推算，发布后将重新计算"
+NOTE_2027 = "2027年国务院节假日安排尚未发布，法定节假日已计入，调休安排不影响这一期限"
+SOURCE_2027 = "法定节假日按全国年节及纪念日放假办法计入（holidays 0.109），2027年调休安排尚未发布"
 # When the customer-service promise was made: Wednesday 2026-11-25, 10:00 Beijing time.
 PROMISE_AT = dt.datetime(2026, 11, 25, 10, 0, tzinfo=SHANGHAI)
 
@@ -207,11 +208,20 @@ def test_a_year_from_february_29_ends_on_february_28(cal: WorkCalendar) -> None:
     assert cal.add_years(D(2023, 10, 1), 3).date == D(2026, 10, 8)  # 2026-10-01 is National Day
 
 
-def test_limitation_period_reaching_2029_is_provisional(cal: WorkCalendar) -> None:
-    deadline = cal.add_years(D(2026, 3, 2), 3)
-    assert deadline.date == D(2029, 3, 2)
+def test_limitation_period_ending_in_an_unpublished_national_day_gives_the_consumer_the_earliest_date(
+    cal: WorkCalendar,
+) -> None:
+    # 2029-09-30 is a Sunday and 10/1–10/3 are statutory holidays in every year: the period runs on to 10-04 at the
+    # earliest; the 2029 arrangement may give 10-04 and 10-05 off too (then 10-08).
+    deadline = cal.add_years(D(2026, 9, 30), 3)
+    assert (deadline.date, deadline.earliest, deadline.latest) == (
+        D(2029, 10, 4),
+        D(2029, 10, 4),
+        D(2029, 10, 8),
+    )
     assert deadline.provisional
-    assert deadline.sources == ("仅按周末推算（2029年节假日安排尚未发布）",)
+    assert "最早为2029年10月4日、最晚为2029年10月8日" in deadline.explain()
+    assert deadline.for_consumer().date == D(2029, 10, 4)
 
 
 # ---- hours ---------------------------------------------------------------------------------------------------
@@ -238,16 +248,48 @@ def test_hours_take_a_naive_time_as_beijing_time_and_convert_other_zones(cal: Wo
 # ---- beyond the published data -----------------------------------------------------------------------------
 
 
-def test_a_deadline_reaching_into_2027_is_provisional_with_a_note(cal: WorkCalendar) -> None:
+def test_new_years_day_2027_is_a_rest_day_although_the_2027_notice_is_not_out(cal: WorkCalendar) -> None:
+    # `weiquan workdays add 2026-12-28 7` (issue 7): 元旦 is fixed by 全国年节及纪念日放假办法 for every year.
     deadline = cal.add_workdays(D(2026, 12, 28), 7)
 
-    assert deadline.date == D(2027, 1, 6)  # weekends only: 2027-01-01 (Friday) counted as a working day
-    assert deadline.provisional
+    assert deadline.date == D(2027, 1, 7)
+    assert D(2027, 1, 1) not in deadline.counted
+    assert "跳过元旦假期（2027年1月1日）" in deadline.explain()
+    # A Friday 元旦 already makes a full three-day break: no arrangement can move this deadline.
+    assert not deadline.provisional and deadline.earliest is None
     assert deadline.notes == (NOTE_2027,)
-    assert deadline.sources == (CC_2026, "仅按周末推算（2027年节假日安排尚未发布）")
-    assert deadline.explain().endswith(f"；{NOTE_2027}。")
-    assert cal.year_source(2027) == ("仅按周末推算（2027年节假日安排尚未发布）", True)
-    assert cal.day_status(D(2027, 1, 1)).provisional
+    assert deadline.sources == (CC_2026, SOURCE_2027)
+    assert cal.year_source(2027) == (SOURCE_2027, True)
+    new_year = cal.day_status(D(2027, 1, 1))
+    assert (new_year.workday, new_year.reason, new_year.provisional) == (False, "元旦", False)
+
+
+def test_every_statutory_holiday_of_an_unpublished_year_is_a_rest_day(cal: WorkCalendar) -> None:
+    days = {
+        D(2027, 2, 5): "春节",  # 除夕
+        D(2027, 2, 8): "春节",  # 初三 (a Monday)
+        D(2027, 4, 5): "清明节",
+        D(2027, 5, 1): "劳动节",
+        D(2027, 5, 2): "劳动节",
+        D(2027, 6, 9): "端午节",
+        D(2027, 9, 15): "中秋节",
+        D(2027, 10, 1): "国庆节",
+        D(2027, 10, 3): "国庆节",
+    }
+    for day, name in days.items():
+        status = cal.day_status(day)
+        assert (status.workday, status.reason, status.provisional) == (False, name, False), day
+    # The package's own guesses at 补假 are not statutory: 2027-10-04 is an ordinary (provisional) Monday.
+    monday = cal.day_status(D(2027, 10, 4))
+    assert (monday.workday, monday.reason, monday.provisional) == (True, None, True)
+
+
+def test_an_authority_deadline_the_arrangement_could_move_shows_both_dates(cal: WorkCalendar) -> None:
+    deadline = cal.add_workdays(D(2027, 9, 28), 7)  # e.g. 12315's seven working days, filed before 国庆 2027
+    assert deadline.date == D(2027, 10, 8)
+    assert (deadline.earliest, deadline.latest) == (D(2027, 10, 8), D(2027, 10, 19))
+    assert deadline.provisional
+    assert deadline.to_dict()["latest"] == "2027-10-19"
 
 
 def test_a_deadline_within_2026_is_not_provisional(cal: WorkCalendar) -> None:
@@ -258,16 +300,21 @@ def test_a_deadline_within_2026_is_not_provisional(cal: WorkCalendar) -> None:
     assert cal.year_source(2026) == (CC_2026, False)
 
 
-def test_a_calendar_deadline_moving_within_2027_is_provisional(cal: WorkCalendar) -> None:
+def test_a_calendar_deadline_moving_within_2027_is_certain_over_new_year_and_provisional_over_national_day(
+    cal: WorkCalendar,
+) -> None:
     deadline = cal.add_days(D(2026, 12, 20), 13)
     assert (deadline.moved_from, deadline.date) == (D(2027, 1, 2), D(2027, 1, 4))
-    assert deadline.provisional
+    assert not deadline.provisional
+    national_day = cal.add_days(D(2027, 9, 20), 12)
+    assert (national_day.moved_from, national_day.date) == (D(2027, 10, 2), D(2027, 10, 4))
+    assert (national_day.earliest, national_day.latest) == (D(2027, 10, 4), D(2027, 10, 11))
 
 
 def test_years_before_the_data_say_they_are_not_covered(cal: WorkCalendar) -> None:
     source, provisional = cal.year_source(2003)
     assert provisional
-    assert "2003年节假日数据未收录" in source
+    assert "2003年调休安排未收录" in source
 
 
 # ---- overrides -----------------------------------------------------------------------------------------------
@@ -301,7 +348,8 @@ def test_an_override_file_beats_the_weekend_fallback(tmp_path: Path) -> None:
     with_file = WorkCalendar(overrides=load_overrides(tmp_path), use_chinese_calendar=False)
     deadline = with_file.add_workdays(D(2026, 9, 28), 7)
 
-    assert without.provisional and without.date == D(2026, 10, 7)
+    # Without the notice: statutory 10/1–10/3 only (and weekends), the arrangement flagged as unknown.
+    assert without.provisional and without.date == D(2026, 10, 9)
     assert deadline.date == D(2026, 10, 13)
     assert not deadline.provisional
     assert deadline.sources[0].startswith(
@@ -510,3 +558,22 @@ def _readme_example() -> str:
     match = re.search(r"```yaml\n(.*?)```", readme, re.S)
     assert match, "the README must keep its YAML example"
     return match.group(1)
+
+
+def test_cli_workdays_add_does_not_count_new_years_day_2027(capsys: pytest.CaptureFixture[str]) -> None:
+    from weiquan.cli import main
+
+    assert main(["workdays", "add", "2026-12-28", "7"]) == 0
+    first, explain = capsys.readouterr().out.splitlines()
+    assert first == "2027-01-07"
+    assert "跳过元旦假期（2027年1月1日）" in explain
+
+
+def test_cli_consumer_deadline_takes_the_earliest_possible_date(capsys: pytest.CaptureFixture[str]) -> None:
+    from weiquan.cli import main
+
+    assert main(["workdays", "add", "2027-01-27", "10", "--json"]) == 0
+    both = json.loads(capsys.readouterr().out)
+    assert (both["date"], both["earliest"], both["latest"]) == ("2027-02-12", "2027-02-10", "2027-02-24")
+    assert main(["workdays", "add", "2027-01-27", "10", "--consumer"]) == 0
+    assert capsys.readouterr().out.splitlines()[0] == "2027-02-10"

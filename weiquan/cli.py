@@ -108,6 +108,8 @@ def cmd_workdays(args: argparse.Namespace) -> int:
     start = _date(args.date, "DATE")
     cal = default_calendar()
     result = cal.add_days(start, args.n) if args.calendar_days else cal.add_workdays(start, args.n)
+    if args.consumer:
+        result = result.for_consumer()
     if args.json:
         _print_json(result.to_dict())
     else:
@@ -211,6 +213,7 @@ def build_parser() -> argparse.ArgumentParser:
     w.add_argument("date", help="起算日 YYYY-MM-DD（当天不计入）")
     w.add_argument("n", type=int, help="工作日数")
     w.add_argument("--calendar-days", action="store_true", help="按自然日计算，末日遇休息日顺延")
+    w.add_argument("--consumer", action="store_true", help="你自己必须遵守的期限：调休安排未发布时按最早可能的日期")
     w.add_argument("--json", action="store_true")
     w.set_defaults(func=cmd_workdays)
 

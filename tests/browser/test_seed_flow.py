@@ -81,10 +81,11 @@ def test_seed_case_from_sign_up_to_the_12315_text(page, live_server, shots, tmp_
     page.screenshot(path=shots / "5-evidence.png", full_page=True)
     page.get_by_role("button", name="生成维权计划").click()
 
-    # The plan: 12315 next, 12315 and 黑猫 both 现在就做.
+    # The plan: 12315 next, 12315 and 黑猫 both 现在就做; the operator is untraceable (no company, no ICP record), so
+    # the payment channel, the industry body and identifying the operator are current too (issue 7).
     expect(page.locator("#next h2")).to_have_text("全国12315平台")
     now = page.locator(".step.status-now h3")
-    expect(now).to_have_text(["全国12315平台", "黑猫投诉"])
+    expect(now).to_have_text(["全国12315平台", "黑猫投诉", "支付宝", "向行业组织反映", "查明经营者"])
 
     # Upload a screenshot of the failed activation (the evidence section is folded below the next step).
     page.locator("#evidence > summary").click()

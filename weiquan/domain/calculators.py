@@ -11,12 +11,15 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from fractions import Fraction
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import cn2an
 
 from weiquan.domain.citations import Citation, cite
 from weiquan.domain.datafiles import load
+
+if TYPE_CHECKING:
+    from weiquan.domain.facts import CaseFacts, Contact
 
 Money = Decimal | int | str | float
 Procedure = Literal["ordinary", "simplified", "small_claims", "payment_order"]
@@ -528,6 +531,72 @@ def court_fee(amount: Money, procedure: Procedure = "ordinary") -> CourtFeeResul
 
 
 # ---------------------------------------------------------------------------------------------------------------
+# 起诉的请求总额（诉讼费用交纳办法第十三条按"诉讼请求的金额"计算）
+
+# Problem types whose facts are themselves fraud under 侵害消费者权益行为处罚办法 Art. 5(10) / Art. 16 ¶2 (taking the
+# price and never supplying), so the punitive claim is made unless the case file says fraud_shown: false.
+FRAUD_TYPES: tuple[str, ...] = ("fraud_runaway", "fake_stock")
+
+
+def fraud_claimed(facts: CaseFacts, problem_type: str | None = None) -> bool:
+    """Whether the claim includes 消法 Art. 55 ¶1 punitive damages: ``facts.fraud_shown``, else the problem type."""
+    if facts.fraud_shown is not None:
+        return facts.fraud_shown
+    return (problem_type or facts.problem_type) in FRAUD_TYPES
+
+
+def claim_items(facts: CaseFacts, problem_type: str | None = None) -> list[tuple[str, Decimal]]:
+    """What a 起诉状 claims, item by item: the price paid, plus the punitive damages when fraud is claimed."""
+    items = [("退还货款", to_decimal(facts.amount))]
+    if fraud_claimed(facts, problem_type):
+        items.append(
+            (
+                "增加赔偿（消费者权益保护法第五十五条第一款）",
+                punitive_damages(facts.amount, True).potential_amount,
+            )
+        )
+    return items
+
+
+def claim_total(facts: CaseFacts, problem_type: str | None = None) -> Decimal:
+    """标的总额: everything the 起诉状 claims (price + punitive when fraud is claimed); court fees are computed on it."""
+    return sum((a for _, a in claim_items(facts, problem_type)), Decimal(0))
+
+
+def court_procedure(facts: CaseFacts, problem_type: str | None, on: date) -> Procedure:
+    """The procedure a suit would go through, for its fee (诉讼费用交纳办法第十三条、第十六条).
+
+    A data leak is a tort (个人信息保护纠纷), never small claims (民诉法第一百六十五条); a defendant who has vanished
+    excludes small claims (第一百六十六条) and summary procedure (民诉法解释第二百五十七条): both are ordinary. Otherwise
+    small claims when the claim total fits the province's limit (or the limit is unknown), else summary procedure.
+    """
+    if (problem_type or facts.problem_type) == "data_leak" or not facts.platform.reachable:
+        return "ordinary"
+    status = small_claims_eligibility(claim_total(facts, problem_type), facts.province, on).status
+    return "small_claims" if status in ("eligible", "unknown") else "simplified"
+
+
+def agreed_refund(facts: CaseFacts) -> Contact | None:
+    """The contact on which the seller agreed to refund a stated amount and which nothing later disputes.
+
+    An undisputed money debt is what a 支付令 needs (民诉法第二百二十五条): a promise to "处理" is not an admission
+    (no ``agreed_amount``), and a later refusal, rejection or failed mediation is a dispute. None when there is none.
+    """
+    ordered = sorted(facts.contacts, key=lambda c: c.at)
+    agreed = [c for c in ordered if c.agreed_amount is not None]
+    if not agreed or any(c.response == "resolved" for c in ordered):
+        return None
+    last = agreed[-1]
+    disputed = any(
+        c.at > last.at
+        and c.response in ("refused", "rejected", "failed")
+        and c.channel not in ("small_claims", "payment_order")
+        for c in ordered
+    )
+    return None if disputed else last
+
+
+# ---------------------------------------------------------------------------------------------------------------
 # 民事诉讼法第二百二十五条至第二百二十八条、民诉法解释第四百二十七条：支付令
 
 
@@ -581,26 +650,26 @@ def payment_order_fit(
         )
     if counter_dispute:
         reasons.append(
-            "双方对这笔钱有争议（对方否认欠款、提出反主张，或你仍负有对待给付义务）：不符合\u201c没有其他债务纠纷\u201d"
+            "双方对这笔钱有争议（对方拒绝退款、调解中不同意，或你仍负有对待给付义务）：不符合\u201c没有其他债务纠纷\u201d"
             "\u201c债权人没有对待给付义务\u201d的条件（民事诉讼法第二百二十五条、民诉法解释第四百二十七条），"
             "而且对方一提出书面异议，支付令即失效。"
         )
     legally_available = debtor_identified and debtor_reachable and not counter_dispute
     if legally_available and not debt_acknowledged:
         reasons.append(
-            "对方没有承认欠款：法律上可以申请，但对方很可能提出书面异议，支付令随即失效并转入诉讼；"
-            "证据充分时可以考虑直接起诉（小额诉讼）。"
+            "记录中没有对方同意退还一笔确定金额的答复（只说“会处理”不等于承认欠款）：对方很可能提出书面异议，"
+            "支付令随即失效并转入诉讼；证据充分时直接起诉更省时间。"
         )
     fits = legally_available and debt_acknowledged
     if fits:
         explanation = (
-            "适合申请支付令：经营者明确、能够送达，并且已经承认欠款（例如客服承诺退款却一直不退），"
+            "适合申请支付令：经营者明确、能够送达，并且已经书面同意退还确定的金额却没有支付，"
             f"双方没有其他债务纠纷。支付令不受金额限制，也不用开庭。{_PAYMENT_ORDER_FLOW}"
         )
     else:
         explanation = (
             "不适合申请支付令：" + "".join(reasons) + "支付令适合\u201c对方认账但不付钱\u201d的情形，"
-            "例如平台承诺退款却一直不退；匿名或跑路的经营者不适合。"
+            "即对方书面同意退还确定的金额却一直不付；匿名或跑路的经营者不适合。"
         )
     return FitResult(fits, legally_available, tuple(reasons), explanation, basis)
 

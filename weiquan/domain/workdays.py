@@ -5,7 +5,11 @@ the notice makes working days (调休上班). For each calendar year the schedul
 
 1. a data file ``data/holidays/<year>.yaml`` (a newly published or corrected notice; format in its README),
 2. chinese-calendar (the pinned package knows 2004–2026),
-3. weekends only — and then every result that depends on that year is ``provisional`` with a note saying so.
+3. the statutory holidays alone (全国年节及纪念日放假办法: 元旦, 春节 with 除夕, 清明, 劳动节 5/1–5/2, 端午, 中秋,
+   国庆 10/1–10/3 — certain in every year, dates from the ``holidays`` package) plus weekends. Only the State
+   Council's 调休 arrangement is unknown: days it could change are marked provisional, and a deadline they could move
+   carries its earliest and latest possible date (``Deadline.earliest``/``latest``; ``for_consumer()`` picks the
+   earlier for a deadline the consumer must meet).
 
 Periods follow 民法典 Arts. 201–203 (CPL Art. 85 is the same for procedural periods): counting starts the day after
 the start; months and years end on the corresponding day, or the month's last day if there is none; a period whose
@@ -24,18 +28,20 @@ import hashlib
 import json
 import re
 import unicodedata
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import chinese_calendar
+import holidays as holidays_pkg
 import yaml
 
 from weiquan.domain.datafiles import DATA_DIR
 
 Unit = Literal["workdays", "days", "months", "years", "hours", "fixed"]
+Scenario = Literal["base", "earliest", "latest"]
 
 HOLIDAY_DIR = DATA_DIR / "holidays"
 
@@ -249,6 +255,102 @@ def _notice_title(year: int) -> str:
 
 
 # --------------------------------------------------------------------------------------------------------------
+# Statutory holidays for a year whose notice is not out
+
+
+@functools.cache
+def _statutory_rules() -> dict[str, Any]:
+    with open(HOLIDAY_DIR / "statutory.yaml", encoding="utf-8") as fh:
+        raw: dict[str, Any] = yaml.safe_load(fh)
+    return raw
+
+
+def holidays_version() -> str:
+    return str(getattr(holidays_pkg, "__version__", "?"))
+
+
+@functools.cache
+def statutory_days(year: int) -> dict[dt.date, str]:
+    """The statutory holidays of ``year`` (全国年节及纪念日放假办法 as in force that year), date → Chinese name.
+
+    From the ``holidays`` package; its estimated make-up days ("observed", "Day off (substituted …)") are not
+    statutory and are left out.
+    """
+    names = {h["package_name"]: h["name"] for h in _statutory_rules()["holidays"]}
+    out: dict[dt.date, str] = {}
+    for d, label in holidays_pkg.country_holidays("CN", years=year).items():
+        for part in str(label).split("; "):
+            if part in names:
+                out[d] = names[part]
+    return dict(sorted(out.items()))
+
+
+@dataclass(frozen=True, slots=True)
+class Uncertainty:
+    """What an unpublished 调休 arrangement could change: weekdays that may become rest days, weekend days that may
+    become make-up working days (each mapped to the holiday it would belong to)."""
+
+    bridge: dict[dt.date, str]
+    makeup: dict[dt.date, str]
+
+
+@functools.cache
+def arrangement_uncertainty(year: int) -> Uncertainty:
+    """Bounds on ``year``'s unpublished arrangement around its statutory holidays (data/holidays/statutory.yaml).
+
+    A break is the run of rest days (statutory days and weekends) around a holiday; the notice may lengthen it to
+    at most ``max_break`` days by giving adjacent weekdays off, and then makes weekend days nearby working days.
+    A holiday whose break already has its full length (元旦 on a Friday: 1–3 January) cannot move.
+    """
+    rules = _statutory_rules()
+    max_break = {h["name"]: int(h["max_break"]) for h in rules["holidays"]}
+    window, merge = int(rules["makeup_window_days"]), int(rules["merge_within_days"])
+    stat = statutory_days(year)
+    groups: list[tuple[list[str], list[dt.date], int]] = []
+    for d, name in stat.items():
+        if groups and (d - groups[-1][1][-1]).days <= merge:
+            names, days, longest = groups[-1]
+            if name not in names:
+                names.append(name)
+                longest = max(longest, max_break[name]) + 1
+            days.append(d)
+            groups[-1] = (names, days, longest)
+        else:
+            groups.append(([name], [d], max_break[name]))
+
+    def rest(d: dt.date) -> bool:
+        return d in stat or d.weekday() >= 5
+
+    one = dt.timedelta(days=1)
+    bridge: dict[dt.date, str] = {}
+    makeup: dict[dt.date, str] = {}
+    breaks: list[tuple[list[str], dt.date, dt.date, int]] = []
+    for names, days, longest in groups:
+        first, last = days[0], days[-1]
+        while rest(first - one):
+            first -= one
+        while rest(last + one):
+            last += one
+        breaks.append((names, first, last, longest))
+    # A weekend inside any holiday's break is part of that break, never a make-up working day.
+    in_break = {b[1] + i * one for b in breaks for i in range((b[2] - b[1]).days + 1)}
+    for names, first, last, longest in breaks:
+        slack = longest - ((last - first).days + 1)
+        if slack <= 0:
+            continue
+        label = "、".join(names)
+        for i in range(1, slack + 1):
+            for d in (first - i * one, last + i * one):
+                if d.weekday() < 5 and d not in stat:
+                    bridge.setdefault(d, label)
+        for i in range(1, window + 1):
+            for d in (first - i * one, last + i * one):
+                if d.weekday() >= 5 and d not in in_break:
+                    makeup.setdefault(d, label)
+    return Uncertainty(bridge, makeup)
+
+
+# --------------------------------------------------------------------------------------------------------------
 # Data files
 
 
@@ -417,6 +519,18 @@ class Deadline:
     sources: tuple[str, ...] = ()
     phrase: str | None = None  # the customer-service wording this was parsed from, if any
     month_end: bool = False  # months/years: no corresponding day, so the month's last day was used (Art. 202)
+    # When an unpublished 调休 arrangement could move the deadline: its earliest and latest possible date (``date``
+    # counts the statutory holidays and weekends only). None when no arrangement can move it.
+    earliest: dt.date | None = None
+    latest: dt.date | None = None
+
+    def for_consumer(self) -> Deadline:
+        """A deadline the consumer must meet: the earliest possible date, so an unknown arrangement never makes it
+        late. Unchanged when nothing can move it."""
+        if self.earliest is None or self.earliest == self.date:
+            return self
+        note = f"你需要遵守的期限按最早可能的{_cn_date(self.earliest)}提示"
+        return replace(self, date=self.earliest, notes=(*self.notes, note))
 
     @property
     def rule(self) -> str:
@@ -515,6 +629,8 @@ class Deadline:
             "moved_from": iso(self.moved_from),
             "month_end": self.month_end,
             "provisional": self.provisional,
+            "earliest": iso(self.earliest),
+            "latest": iso(self.latest),
             "notes": list(self.notes),
             "sources": list(self.sources),
             "phrase": self.phrase,
@@ -534,6 +650,7 @@ class _YearTable:
     source: str
     provisional: bool
     note: str | None
+    uncertain: bool = False  # some day's status depends on an unpublished arrangement
 
 
 class WorkCalendar:
@@ -544,14 +661,35 @@ class WorkCalendar:
     """
 
     def __init__(
-        self, overrides: Mapping[int, YearSchedule] | None = None, *, use_chinese_calendar: bool = True
+        self,
+        overrides: Mapping[int, YearSchedule] | None = None,
+        *,
+        use_chinese_calendar: bool = True,
+        scenario: Scenario = "base",
     ) -> None:
         self.overrides: dict[int, YearSchedule] = dict(overrides or {})
         for year, schedule in self.overrides.items():
             if schedule.year != year:
                 raise HolidayDataError(f"override for {year} holds the {schedule.year} schedule")
         self.use_chinese_calendar = use_chinese_calendar
+        # "base": statutory holidays and weekends for unpublished years; "earliest"/"latest": the arrangement that
+        # would end a period soonest or latest (every possible make-up day worked / every possible bridge day off).
+        self.scenario: Scenario = scenario
         self._tables: dict[int, _YearTable] = {}
+        self._variants: dict[str, WorkCalendar] = {}
+
+    def _variant(self, scenario: Scenario) -> WorkCalendar:
+        cal = self._variants.get(scenario)
+        if cal is None:
+            cal = WorkCalendar(
+                self.overrides, use_chinese_calendar=self.use_chinese_calendar, scenario=scenario
+            )
+            self._variants[scenario] = cal
+        return cal
+
+    def published(self, year: int) -> bool:
+        """Whether ``year``'s arrangement is known (a data file or chinese-calendar)."""
+        return year in self.overrides or self._cc_knows(year)
 
     # ---- sources -------------------------------------------------------------------------------------------
 
@@ -575,6 +713,10 @@ class WorkCalendar:
     def fingerprint(self) -> str:
         """Changes whenever the holiday data changes: store it with a computed deadline to know when to recompute."""
         parts = [f"chinese-calendar {chinese_calendar_version()}" if self.use_chinese_calendar else "no-cc"]
+        # Unpublished years use the statutory days from the holidays package and the bounds in statutory.yaml.
+        parts.append(
+            f"holidays {holidays_version()} {json.dumps(_statutory_rules(), sort_keys=True, default=str)}"
+        )
         for year in sorted(self.overrides):
             s = self.overrides[year]
             parts.append(repr((s.year, s.holidays, s.notice, s.url, s.published)))
@@ -612,12 +754,16 @@ class WorkCalendar:
             off, makeup = dict(cc.off), dict(cc.makeup)
         else:
             provisional = True
+            off = dict(statutory_days(year))
+            law = (
+                f"法定节假日按{_statutory_rules()['law'].split('（')[0]}计入（holidays {holidays_version()}）"
+            )
             if year > self._newest_known_year():
-                note = f"{year}年节假日安排尚未发布，按周末推算，发布后将重新计算"
-                source = f"仅按周末推算（{year}年节假日安排尚未发布）"
+                note = f"{year}年国务院节假日安排尚未发布：法定节假日已计入，调休安排待通知发布后重新计算"
+                source = f"{law}，{year}年调休安排尚未发布"
             else:
-                note = f"{year}年节假日数据未收录，按周末推算，仅供参考"
-                source = f"仅按周末推算（{year}年节假日数据未收录）"
+                note = f"{year}年调休安排未收录：法定节假日已计入，调休安排未计入"
+                source = f"{law}，{year}年调休安排未收录"
         # The next year's notice may start its 元旦 break in this December: it wins over this year's source.
         following = self.overrides.get(year + 1)
         if following is not None:
@@ -632,13 +778,30 @@ class WorkCalendar:
                     off.pop(d, None)
                     day_source[d] = following.source
 
+        # Days an unpublished arrangement (this year's, or next year's 元旦 break reaching into December) could change.
+        unsure: dict[dt.date, str] = {}
+        for y in (year, year + 1):
+            if not self.published(y):
+                u = arrangement_uncertainty(y)
+                for d, name in (*u.bridge.items(), *u.makeup.items()):
+                    if d.year == year and d not in day_source:
+                        unsure[d] = name
+                if self.scenario == "latest":
+                    for d, name in u.bridge.items():
+                        if d.year == year and d not in day_source:
+                            off[d] = f"{name}（可能的调休放假）"
+                elif self.scenario == "earliest":
+                    for d, name in u.makeup.items():
+                        if d.year == year and d not in day_source:
+                            makeup[d] = name
+
         jan1 = dt.date(year, 1, 1)
         statuses = []
         cum = [0]
         for i in range(366 if _stdcal.isleap(year) else 365):
             d = jan1 + dt.timedelta(days=i)
             src = day_source.get(d, source)
-            exact = d in day_source or not provisional
+            exact = d not in unsure
             if d in makeup:
                 st = DayStatus(d, True, MAKEUP, src, not exact)
             elif d in off:
@@ -649,7 +812,9 @@ class WorkCalendar:
                 st = DayStatus(d, True, None, src, not exact)
             statuses.append(st)
             cum.append(cum[-1] + st.workday)
-        return _YearTable(year, jan1.toordinal(), tuple(statuses), tuple(cum), source, provisional, note)
+        return _YearTable(
+            year, jan1.toordinal(), tuple(statuses), tuple(cum), source, provisional, note, bool(unsure)
+        )
 
     @staticmethod
     def _cc_source(year: int) -> str:
@@ -698,7 +863,7 @@ class WorkCalendar:
                 skipped.append(st)
             o += 1
         provisional, notes = _provisional(tables)
-        return Deadline(
+        deadline = Deadline(
             date=counted[-1],
             at=None,
             start=start,
@@ -711,6 +876,7 @@ class WorkCalendar:
             notes=notes,
             sources=tuple(sources),
         )
+        return self._ranged(deadline, tables, lambda cal: cal.add_workdays(start, n))
 
     def add_days(self, start: dt.date, n: int) -> Deadline:
         """Calendar days: the ``n``-th day after ``start``, moved off a rest day (民法典 Arts. 201, 203)."""
@@ -748,7 +914,7 @@ class WorkCalendar:
             statuses.append(status)
         tables = [self._table(y) for y in range(last.year, status.date.year + 1)]
         provisional, notes = _provisional(tables)
-        return Deadline(
+        deadline = Deadline(
             date=status.date,
             at=None,
             start=start,
@@ -761,6 +927,33 @@ class WorkCalendar:
             notes=notes,
             sources=tuple(dict.fromkeys(s.source for s in statuses)),
             month_end=month_end,
+        )
+        return self._ranged(
+            deadline, tables, lambda cal: cal._calendar_period(start, n, unit, last, month_end=month_end)
+        )
+
+    def _ranged(
+        self, deadline: Deadline, tables: list[_YearTable], again: Callable[[WorkCalendar], Deadline]
+    ) -> Deadline:
+        """Where an unpublished arrangement touches the period: its earliest and latest possible end, and provisional
+        only if they differ from ``date`` (the statutory holidays themselves are certain)."""
+        if self.scenario != "base" or not any(t.provisional or t.uncertain for t in tables):
+            return deadline
+        earliest, latest = again(self._variant("earliest")).date, again(self._variant("latest")).date
+        years = "、".join(str(t.year) for t in tables if t.provisional) or str(deadline.date.year + 1)
+        head = f"{years}年国务院节假日安排尚未发布，法定节假日已计入"
+        moved = earliest != deadline.date or latest != deadline.date
+        if not moved:
+            note = f"{head}，调休安排不影响这一期限"
+        else:
+            note = f"{head}；调休安排可能使截止日最早为{_cn_date(earliest)}、最晚为{_cn_date(latest)}，通知发布后重新计算"
+        kept = tuple(n for n in deadline.notes if n not in {t.note for t in tables})
+        return replace(
+            deadline,
+            provisional=moved,
+            notes=(*kept, note),
+            earliest=earliest if moved else None,
+            latest=latest if moved else None,
         )
 
     def add_hours(self, start: dt.datetime, hours: int) -> Deadline:
