@@ -31,13 +31,14 @@ import math
 import re
 import re._parser as _sre_parse
 import unicodedata
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 import cn2an
 
 from weiquan.domain.datafiles import DATA_DIR, load
+from weiquan.domain.questions import next_step, parse_answers
 from weiquan.domain.taxonomy import OTHER, OTHER_LABEL, TYPE_IDS, TYPES
 
 __all__ = ["Candidate", "Classification", "Extracted", "classify", "classify_batch"]
@@ -97,6 +98,12 @@ class Classification:
     extracted: Extracted
     # evidence that the text is about something outside the taxonomy (not a candidate; explains an "other")
     other_signals: list[str] = field(default_factory=list)
+    # False when the text does not settle the type: then ``questions`` holds the next question to ask
+    confident: bool = True
+    probability: float = 1.0  # the model's calibrated probability of ``type``
+    questions: list[dict[str, Any]] = field(default_factory=list)
+    answers: dict[str, str] = field(default_factory=dict)  # the answers that were applied
+    lexicon_type: str = OTHER  # what the lexicon alone decided (for comparison in bench/classify.py)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -108,6 +115,10 @@ class Classification:
             "cs_signals": list(self.cs_signals),
             "extracted": self.extracted.to_dict(),
             "platform_domain": self.extracted.platform_domain,
+            "confident": self.confident,
+            "probability": self.probability,
+            "questions": [dict(q) for q in self.questions],
+            "answers": dict(self.answers),
         }
 
 
@@ -447,16 +458,18 @@ def _unique(phrases: Iterable[str]) -> list[str]:
 
 
 # --------------------------------------------------------------------------------------------------------------
-# the second stage: naive Bayes over character n-grams, consulted only when the lexicon finds no type
+# the decision: a linear model (multinomial logistic regression) over character n-grams, jieba words and the
+# lexicon's evidence, trained by bench/train_classifier.py; inference here is plain Python (a dict lookup per feature)
 
 MODEL_FILE = DATA_DIR / "classifier_model.json"
+MAX_N = 3  # character 1..MAX_N-grams
 
 # clause punctuation (and whitespace) as the model reads it: one separator, runs collapsed
 _MODEL_SEPARATORS = _CLAUSE_END | _SENTENCE_END
 
 
 def _model_text(norm: str) -> tuple[str, list[int]]:
-    """What the n-gram model reads: the normalised text with every run of digits as one "0", every run of clause
+    """What the model reads: the normalised text with every run of digits as one "0", every run of clause
     punctuation or whitespace as one "，"; plus, for each of its characters, its index in ``norm``."""
     chars: list[str] = []
     index: list[int] = []
@@ -476,87 +489,95 @@ def _model_text(norm: str) -> tuple[str, list[int]]:
     return "".join(chars), index
 
 
-def model_ngrams(norm: str, max_n: int) -> list[str]:
-    """The character 1..max_n-grams of the model text of ``norm`` (shared with the training script)."""
-    s = _model_text(norm)[0]
-    return [s[i : i + n] for n in range(1, max_n + 1) for i in range(len(s) - n + 1)]
+@functools.cache
+def _jieba() -> Any:
+    """jieba with the domain words of classifier.yaml (卡密, 点卡, 卡盟 ...) added; loaded on first use."""
+    import logging
+
+    import jieba
+
+    jieba.setLogLevel(logging.WARNING)
+    tokenizer = jieba.Tokenizer()
+    tokenizer.initialize()
+    for word in load("classifier").get("jieba_words") or ():
+        tokenizer.add_word(str(word), freq=20000)
+    return tokenizer
+
+
+def _words(s: str) -> list[tuple[str, int, int]]:
+    """jieba words (two characters or more, no separator inside) of the model text with their spans."""
+    return [
+        (w, a, b) for w, a, b in _jieba().tokenize(s, HMM=False) if b - a >= 2 and "，" not in w and w != "0"
+    ]
 
 
 @dataclass(frozen=True, slots=True)
-class _NgramModel:
+class _LexiconView:
+    """What the lexicon found, as the model reads it."""
+
+    raw: dict[str, float]  # type -> evidence (after the fallback)
+    hits: dict[str, list[_Hit]]
+    other_raw: float
+    discounted: bool
+    choice: str  # the lexicon's own decision (OTHER when it abstains)
+
+
+def _features(s: str, view: _LexiconView, max_n: int) -> dict[str, float]:
+    """The model's features of a text: c:<character n-gram> and w:<jieba word> (present: together of unit length,
+    each 1/sqrt(how many)), L:<type> = the
+    lexicon's evidence for a type (log 1 + raw), L:other, L:discounted, L:pick:<lexicon's decision>."""
+    feats: dict[str, float] = {}
+    for n in range(1, max_n + 1):
+        for i in range(len(s) - n + 1):
+            feats["c:" + s[i : i + n]] = 1.0
+    for w, _a, _b in _words(s):
+        feats["w:" + w] = 1.0
+    if feats:  # unit length: a long text is not more certain than a short one
+        norm = 1.0 / math.sqrt(len(feats))
+        feats = dict.fromkeys(feats, norm)
+    for tid, raw in view.raw.items():
+        if raw > 0:
+            feats["L:" + tid] = math.log1p(raw)
+    if view.other_raw > 0:
+        feats["L:other"] = math.log1p(view.other_raw)
+    if view.discounted:
+        feats["L:discounted"] = 1.0
+    feats["L:pick:" + view.choice] = 1.0
+    return feats
+
+
+@dataclass(frozen=True, slots=True)
+class _LinearModel:
     labels: tuple[str, ...]  # the classes, OTHER among them
-    log_prior: tuple[float, ...]
-    table: dict[str, tuple[float, ...]]  # n-gram -> log P(n-gram | class), one per label
+    intercept: tuple[float, ...]
+    weights: dict[str, tuple[float, ...]]  # feature -> one weight per label
     max_n: int
-    binary: bool  # count each distinct n-gram once per text
-    # a text with more n-grams than this has its evidence scaled down to this many (a long text is not more
-    # certain than a typical training text: naive Bayes would otherwise be sure of almost anything long)
-    ref_ngrams: float
-    temperature: float  # log-likelihoods are divided by it (calibrated by cross-validation)
-    # abstain when the lexicon saw problem words but discounted them (negated, feared, excluded)
-    respect_discounted: bool
-    min_posterior: float  # below it the model abstains
-    min_posterior_agree: float  # ... when its type is also the lexicon's (too weak) leader
-    # lexicon evidence for "outside the taxonomy" at or above which the model is not consulted
-    max_other: float
-    # candidate score = score_factor * posterior (kept below every score the lexicon decides on)
-    score_factor: float
-    n_signals: int  # how many of the most telling n-grams explain a decision
-
-
-def _model_from_payload(payload: dict[str, Any], lex: _Lexicon) -> _NgramModel:
-    """Log-probabilities from the counts of the model file (multinomial naive Bayes with additive smoothing)."""
-    labels = tuple(str(x) for x in payload["labels"])
-    alpha = float(payload["alpha"])
-    counts: dict[str, list[int]] = payload["ngrams"]
-    vocab = len(counts)
-    totals = [float(t) for t in payload["ngram_totals"]]
-    denom = [math.log(t + alpha * vocab) for t in totals]
-    table = {
-        g: tuple(math.log(c + alpha) - d for c, d in zip(row, denom, strict=True))
-        for g, row in counts.items()
-    }
-    docs = [float(d) for d in payload["doc_counts"]]
-    n_docs = sum(docs)
-    decision = payload["decision"]
-    lexicon_floor = lex.threshold / (lex.threshold + lex.score_scale)
-    return _NgramModel(
-        labels=labels,
-        log_prior=tuple(math.log(d / n_docs) for d in docs),
-        table=table,
-        max_n=int(payload["max_n"]),
-        binary=bool(payload["binary"]),
-        ref_ngrams=float(payload.get("ref_ngrams") or math.inf),
-        temperature=float(payload.get("temperature", 1.0)),
-        respect_discounted=bool(decision.get("respect_discounted", True)),
-        min_posterior=float(decision["min_posterior"]),
-        min_posterior_agree=float(decision.get("min_posterior_agree", decision["min_posterior"])),
-        max_other=float(decision["max_other"]),
-        score_factor=min(float(decision.get("score_factor", 0.75)), 0.95) * lexicon_floor,
-        n_signals=int(decision.get("n_signals", 4)),
-    )
+    temperature: float  # logits are divided by it (fitted on out-of-fold predictions)
+    confident: float  # the probability at or above which no question is asked
+    branch: float  # the probability mass that lets the text answer a question of the tree by itself
+    n_signals: int  # how many of the most telling features explain a decision
 
 
 @functools.cache
-def _model() -> _NgramModel | None:
-    """The trained n-gram model (data/classifier_model.json), or None when the file is absent."""
-    if not MODEL_FILE.exists():
-        return None
+def _model() -> _LinearModel:
+    """The trained model (data/classifier_model.json, made by bench/train_classifier.py)."""
     with open(MODEL_FILE, encoding="utf-8") as fh:
-        return _model_from_payload(json.load(fh), _lexicon())
+        payload = json.load(fh)
+    return _model_from_payload(payload)
 
 
-def _ngram_log_scores(model: _NgramModel, s: str) -> list[float]:
-    """log P(class) + log P(text | class) / temperature for the model text ``s``, up to a constant: one dict lookup
-    per n-gram. The evidence of a text longer than ``ref_ngrams`` n-grams is scaled down to that length."""
-    table = model.table
-    every = [s[i : i + n] for n in range(1, model.max_n + 1) for i in range(len(s) - n + 1)]
-    grams: Iterable[str] = set(every) if model.binary else every
-    rows = [row for g in grams if (row := table.get(g)) is not None]
-    if not rows:
-        return list(model.log_prior)
-    k = min(1.0, model.ref_ngrams / len(every)) / model.temperature
-    return [p + k * sum(col) for p, col in zip(model.log_prior, zip(*rows, strict=True), strict=True)]
+def _model_from_payload(payload: dict[str, Any]) -> _LinearModel:
+    labels = tuple(str(x) for x in payload["labels"])
+    return _LinearModel(
+        labels=labels,
+        intercept=tuple(float(x) for x in payload["intercept"]),
+        weights={str(f): tuple(float(w) for w in row) for f, row in payload["weights"].items()},
+        max_n=int(payload["max_n"]),
+        temperature=float(payload["temperature"]),
+        confident=float(payload["decision"]["confident"]),
+        branch=float(payload["decision"]["branch"]),
+        n_signals=int(payload["decision"].get("n_signals", 4)),
+    )
 
 
 def _softmax(z: list[float]) -> list[float]:
@@ -566,38 +587,60 @@ def _softmax(z: list[float]) -> list[float]:
     return [v / total for v in e]
 
 
-def _ngram_signals(model: _NgramModel, t: _Text, s: str, index: list[int], label: str) -> list[str]:
-    """The n-grams (2+ characters) that most favour ``label`` over the other classes, quoted from the original text;
-    overlapping ones are merged into one phrase."""
+def _probabilities(model: _LinearModel, feats: dict[str, float]) -> list[float]:
+    z = list(model.intercept)
+    weights = model.weights
+    k = len(z)
+    for f, x in feats.items():
+        row = weights.get(f)
+        if row is not None:
+            for j in range(k):
+                z[j] += x * row[j]
+    t = model.temperature
+    return _softmax([v / t for v in z])
+
+
+def _model_signals(
+    model: _LinearModel, t: _Text, s: str, index: list[int], feats: dict[str, float], view: _LexiconView, label: str
+) -> list[str]:
+    """The features present in the text that most favour ``label`` over the other classes, quoted from the original
+    text: n-grams and words as the stretch of text they cover (overlapping stretches merged), lexicon evidence as the
+    lexicon's phrases for that type."""
     k = model.labels.index(label)
     n_other = len(model.labels) - 1
-    best: dict[str, tuple[float, int]] = {}
-    for n in range(2, model.max_n + 1):
-        for i in range(len(s) - n + 1):
-            g = s[i : i + n]
-            row = model.table.get(g)
-            if row is None or g in best or "，" in g:
-                continue
-            llr = row[k] - (sum(row) - row[k]) / n_other
-            if llr > 0:
-                best[g] = (llr, i)
-    top = sorted(best.items(), key=lambda x: (-x[1][0], x[1][1]))[: model.n_signals]
-    spans = sorted((i, i + len(g)) for g, (_, i) in top)
+    scored: list[tuple[float, str]] = []
+    for f, x in feats.items():
+        row = model.weights.get(f)
+        if row is None or f.startswith("L:pick") or f == "L:discounted" or f == "L:other":
+            continue
+        gain = x * (row[k] - (sum(row) - row[k]) / n_other)
+        if gain > 0 and not (f.startswith("c:") and (len(f) < 4 or "，" in f)):
+            scored.append((gain, f))
+    scored.sort(key=lambda g: (-g[0], g[1]))
+    spans: list[tuple[int, int]] = []
+    lexicon_phrases: list[str] = []
+    words = None
+    for _gain, f in scored[: model.n_signals]:
+        kind, body = f[0], f[2:]
+        if kind == "L":
+            lexicon_phrases.extend(h.phrase for h in view.hits.get(body, ()))
+        elif kind == "c":
+            at = s.find(body)
+            if at >= 0:
+                spans.append((at, at + len(body)))
+        else:
+            if words is None:
+                words = _words(s)
+            spans.extend((a, b) for w, a, b in words if w == body)
     merged: list[list[int]] = []
-    for a, b in spans:
+    for a, b in sorted(spans):
         if merged and a <= merged[-1][1]:
             merged[-1][1] = max(merged[-1][1], b)
         else:
             merged.append([a, b])
-    return _unique(t.source(index[a], index[b - 1] + 1) for a, b in merged)
+    quoted = [t.source(index[a], index[b - 1] + 1) for a, b in merged]
+    return _unique([*lexicon_phrases, *quoted])
 
-
-def _ngram_guess(t: _Text, model: _NgramModel) -> tuple[str, float]:
-    """The model's most probable class for the text and its posterior."""
-    s, _ = _model_text(t.norm)
-    post = _softmax(_ngram_log_scores(model, s))
-    k = max(range(len(post)), key=post.__getitem__)
-    return model.labels[k], post[k]
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -1002,38 +1045,9 @@ def _fallback(
     return out
 
 
-def classify(text: str, today: dt.date | None = None) -> Classification:
-    """Classify one complaint. ``today`` resolves 昨天/上周三/3天前 and year-less dates; None leaves them out."""
-    return _classify(text, today, _model())
-
-
-def _ngram_stage(
-    t: _Text, model: _NgramModel, candidates: list[Candidate], leader: str | None
-) -> tuple[str, list[Candidate]] | None:
-    """The lexicon chose no type: the n-gram model may, if it is confident enough. Its type becomes the first
-    candidate, scored ``score_factor * posterior`` (below any score the lexicon decides on) and explained by the
-    n-grams that favoured it most; None when it abstains."""
-    label, p = _ngram_guess(t, model)
-    if label == OTHER or p < (model.min_posterior_agree if label == leader else model.min_posterior):
-        return None
-    own = next((c for c in candidates if c.type == label), None)
-    score = max(round(model.score_factor * p, 3), own.score if own else 0.0)
-    if any(c.score > score for c in candidates if c.type != label):
-        return None  # the lexicon's weak evidence points elsewhere more strongly: no decision either way
-    s, index = _model_text(t.norm)
-    signals = list(own.signals) if own else []
-    for phrase in _ngram_signals(model, t, s, index, label):
-        if not any(phrase in x for x in signals):
-            signals.append(phrase)
-    if not signals:
-        return None  # every decision must be explained by words of the text
-    first = Candidate(type=label, score=score, signals=signals)
-    return label, [first, *(c for c in candidates if c.type != label)]
-
-
-def _classify(text: str, today: dt.date | None, model: _NgramModel | None) -> Classification:
-    lex = _lexicon()
-    t = _Text(text or "", lex)
+def _lexicon_view(t: _Text, lex: _Lexicon) -> tuple[_LexiconView, list[Candidate], list[_Hit]]:
+    """The lexicon's evidence per type (with the fallback when no type has enough), its own decision, and its
+    evidence for "outside the taxonomy"."""
     scored: list[tuple[float, int, str, list[_Hit]]] = []
     # problem words the lexicon saw but did not count (negated, hypothetical, excluded by not_after/not_before)
     discounted: list[str] = []
@@ -1052,20 +1066,67 @@ def _classify(text: str, today: dt.date | None, model: _NgramModel | None) -> Cl
         )
         for raw, _, tid, hits in scored
     ]
-    chosen = OTHER
+    choice = OTHER
     if scored:
         best_raw = scored[0][0]
         if best_raw >= lex.threshold and not (other_raw > 0 and other_raw >= best_raw * lex.other_margin):
-            chosen = scored[0][2]
-    if (
-        chosen == OTHER
-        and model is not None
-        and other_raw < model.max_other
-        and not (discounted and model.respect_discounted)
-    ):
-        decided = _ngram_stage(t, model, candidates, scored[0][2] if scored else None)
-        if decided is not None:
-            chosen, candidates = decided
+            choice = scored[0][2]
+    view = _LexiconView(
+        raw={tid: raw for raw, _, tid, _h in scored},
+        hits={tid: hits for _r, _, tid, hits in scored},
+        other_raw=other_raw,
+        discounted=bool(discounted),
+        choice=choice,
+    )
+    return view, candidates, other_hits
+
+
+def text_features(text: str) -> dict[str, float]:
+    """The model's features of a text (shared with bench/train_classifier.py, so training reads texts as we do)."""
+    lex = _lexicon()
+    t = _Text(text or "", lex)
+    view, _c, _o = _lexicon_view(t, lex)
+    return _features(_model_text(t.norm)[0], view, MAX_N)
+
+
+# a type below this probability is not offered as a candidate
+_MIN_CANDIDATE = 0.05
+
+
+def classify(
+    text: str, today: dt.date | None = None, answers: Mapping[str, str] | list[str] | None = None
+) -> Classification:
+    """Classify one complaint. ``today`` resolves 昨天/上周三/3天前 and year-less dates; None leaves them out.
+    ``answers`` ({question id: answer id} or "QID=AID" strings) are answers to the questions of data/questions.yaml;
+    unknown ids raise ValueError."""
+    given = parse_answers(answers)
+    lex = _lexicon()
+    model = _model()
+    t = _Text(text or "", lex)
+    view, lex_candidates, other_hits = _lexicon_view(t, lex)
+    s, index = _model_text(t.norm)
+    feats = _features(s, view, model.max_n)
+    probs = dict(zip(model.labels, _probabilities(model, feats), strict=True))
+    ranked = sorted((p, lab) for lab, p in probs.items())[::-1]
+    chosen = ranked[0][1]
+    candidates: list[Candidate] = []
+    for p, lab in ranked:
+        if lab == OTHER or (p < _MIN_CANDIDATE and lab != chosen):
+            continue
+        signals = _model_signals(model, t, s, index, feats, view, lab)
+        if signals:
+            candidates.append(Candidate(type=lab, score=round(p, 3), signals=signals))
+    if chosen != OTHER and not any(c.type == chosen for c in candidates):
+        chosen = OTHER  # every decision must be explained by words of the text
+    confident = probs[chosen] >= model.confident
+    step = next_step(probs, given, model.branch)
+    questions: list[dict[str, Any]] = []
+    if step.settled is not None and given:
+        chosen, confident = step.settled, True
+    elif given or not confident:
+        confident = False
+        if step.question is not None:
+            questions = [step.question.to_dict()]
     cs_hits = _match_group(t, lex.cs, lex)
     cs_raw = _raw_score(cs_hits, lex)
     if chosen == OTHER:
@@ -1082,6 +1143,11 @@ def _classify(text: str, today: dt.date | None, model: _NgramModel | None) -> Cl
         cs_signals=_unique(h.phrase for h in cs_hits),
         extracted=_extract(t, today),
         other_signals=_unique(h.phrase for h in other_hits),
+        confident=confident,
+        probability=round(probs[chosen], 3) if chosen in probs else 1.0,
+        questions=questions,
+        answers=step.used,
+        lexicon_type=view.choice,
     )
 
 
