@@ -32,6 +32,8 @@ from weiquan.cases.models import Case
 from weiquan.domain.classify import classify
 from weiquan.domain.datafiles import load
 from weiquan.domain.facts import CaseFileError
+from weiquan.domain.questions import parse_answers
+from weiquan.domain.questions import tree as question_tree
 from weiquan.domain.taxonomy import TYPES
 
 SESSION_KEY = "case_wizard"
@@ -47,6 +49,7 @@ SHORT = {1: _("经过"), 2: _("类型"), 3: _("平台订单"), 4: _("联系记�
 FORMS: dict[int, Any] = {1: StoryForm, 2: TypeForm, 3: DetailsForm, 4: ContactFormSet, 5: EvidenceForm}
 CONTACTS_PREFIX = "contacts"
 _CONTROL = {"csrfmiddlewaretoken", "back", "add_row", "next"}
+ANSWER_PREFIX = "answer-"  # the type step's answers to the classifier's questions
 
 
 class StepInvalid(Exception):
@@ -88,6 +91,8 @@ class Draft:
         """
         cls = FORMS[step]
         data = post if post is not None else self.raw(step)
+        if step == 2 and data is not None:
+            data = self._answer_questions(data)
         kwargs: dict[str, Any] = {"prefix": CONTACTS_PREFIX} if step == 4 else {}
         if data is not None:
             form = cls(data, **kwargs)
@@ -97,10 +102,32 @@ class Draft:
             return cls(initial=[{}], **kwargs)
         return cls(initial=self._suggestions(step), **kwargs)
 
+    def _answer_questions(self, data: QueryDict | MultiValueDict) -> QueryDict | MultiValueDict:
+        """The type step: answers to the classifier's questions (fields ``answer-<question id>``) are added to the
+        earlier ones and the story classified again with them. When the answers settle the type and no type was
+        picked from the list, the settled type is the choice; otherwise the next question is shown."""
+        answers = dict(self.data.get("answers") or {})
+        for key in data:
+            if key.startswith(ANSWER_PREFIX) and data.get(key):
+                answers[key[len(ANSWER_PREFIX) :]] = str(data.get(key))
+        try:
+            answers = parse_answers(answers)
+        except ValueError:
+            answers = {}  # a tampered form: start the questions again
+        if answers != (self.data.get("answers") or {}):
+            self.data["answers"] = answers
+            self.data["classification"] = classify(self.story, today=today_in_china(), answers=answers).to_dict()
+            self._save()
+        c = self.classification or {}
+        if answers and c.get("confident") and not data.get("problem_type"):
+            data = data.copy()
+            data["problem_type"] = c["type"]
+        return data
+
     def _suggestions(self, step: int) -> dict[str, Any]:
         c = self.classification or {}
-        if step == 2 and c.get("type"):
-            return {"problem_type": c["type"]}
+        if step == 2 and c.get("type") and c.get("confident", True):
+            return {"problem_type": c["type"]}  # when unsure the questions come first, nothing is pre-selected
         if step == 3 and c:
             x = c.get("extracted") or {}
             initial = {
@@ -132,6 +159,7 @@ class Draft:
         if step == 1:
             story = form.cleaned_data["story"]
             self.data["classification"] = classify(story, today=today_in_china()).to_dict()
+            self.data.pop("answers", None)  # a new story: its questions start again
         if step == 4:
             self.data["raw"]["4"] = _kept_rows(form)
         if step not in self.data["done"]:
@@ -209,7 +237,14 @@ class Draft:
                 signals=[s for cand in candidates[:1] for s in cand["signals"]],
                 cs_signals=c.get("cs_signals") or [],
                 descriptions=type_descriptions(),
+                confident=c.get("confident", True),
+                questions=[
+                    {**q, "field": ANSWER_PREFIX + q["id"]} for q in (c.get("questions") or [])
+                ],
+                answered=self._answered(),
             )
+            if ctx["questions"] and any(k.startswith(ANSWER_PREFIX) for k in getattr(form, "data", {})):
+                ctx["show_errors"] = False  # an answer that leads to the next question is no mistake
         if step == 5:
             field = form["kinds"]
             options = list(field)
@@ -219,6 +254,17 @@ class Draft:
             ]
             ctx["key_kinds"] = self._key_kinds()
         return ctx
+
+    def _answered(self) -> list[tuple[str, str]]:
+        """(question, answer) texts of the answers given so far, in the order they were asked."""
+        t = question_tree()
+        out = []
+        for qid, aid in (self.data.get("answers") or {}).items():
+            q = t.questions.get(qid)
+            a = q.answer(aid) if q else None
+            if q and a:
+                out.append((q.text, a.text))
+        return out
 
     def _key_kinds(self) -> set[str]:
         """Evidence kinds that prove a fact the chosen problem type must establish."""

@@ -1,8 +1,8 @@
 """The questions the classifier asks when a story does not settle its problem type (data/questions.yaml).
 
 The tree is walked from its start. A question the person answered follows their answer; a question the story
-answers by itself (the classifier puts at least ``branch`` of its probability on the types behind one answer, and
-that answer leads to a further question) is skipped; the first question left open is asked. An answer that names a
+answers by itself (the classifier puts at least ``branch`` of its probability on the types only that answer leads
+to, and the answer leads to a further question) is skipped; the first question left open is asked. An answer that names a
 type settles it.
 
     >>> next_step({"delayed_delivery": 0.5, "fraud_runaway": 0.4, "other": 0.1}, {}, branch=0.8).question.id
@@ -132,7 +132,18 @@ def next_step(probabilities: Mapping[str, float], answers: Mapping[str, str], br
         if chosen is not None:
             used[qid] = chosen.id
         else:
-            mass = [(sum(probabilities.get(x, 0.0) for x in a.reaches), a) for a in q.answers]
+            # a type behind several answers ("other") tells nothing about which answer is true
+            mass = [
+                (
+                    sum(
+                        probabilities.get(x, 0.0)
+                        for x in a.reaches
+                        if not any(x in b.reaches for b in q.answers if b is not a)
+                    ),
+                    a,
+                )
+                for a in q.answers
+            ]
             best_mass, best = max(mass, key=lambda m: m[0])
             if best_mass < branch or best.next is None:
                 return Step(settled=None, question=q, used=used)
