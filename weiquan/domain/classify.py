@@ -76,6 +76,9 @@ class Extracted:
     platform: str | None = None
     platform_domain: str | None = None
     payment_method: str | None = None
+    item: str | None = None  # what was bought ("100元的游戏点卡" -> "游戏点卡")
+    payee: str | None = None  # who received the money (收款方/收款商户 ...)
+    contact_times: int | None = None  # how often the seller was contacted ("联系客服三次" -> 3)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -84,6 +87,9 @@ class Extracted:
             "dates": list(self.dates),
             "platform": self.platform,
             "payment_method": self.payment_method,
+            "item": self.item,
+            "payee": self.payee,
+            "contact_times": self.contact_times,
         }
 
 
@@ -704,6 +710,23 @@ def _extraction_rules() -> dict[str, Any]:
             + r"))(?![a-z0-9-])"
         ),
         "domain_ignore": tuple(str(d) for d in dom["ignore"]),
+        "item": re.compile(
+            f"(?:{raw['item']['verbs']})\\s*(?:(?:{_NUM}|[{_CN_NUM}]+)\\s*(?:元|块钱|块|刀|美元|rmb)(?:面值)?(?:的)?)?"
+            f"(?:{raw['item']['skip']})?\\s*"
+            f"(?P<item>[^，。！？,.!?；;、\\s（()）:：\\[\\]]{{0,8}}?(?:{raw['item']['goods']}))"
+        ),
+        "payee": re.compile(
+            f"(?:{raw['payee']['keys']})\\s*(?:是|为|叫|显示(?:为|是)?|名(?:称|字)?(?:是|为)?)?\\s*[:：]?\\s*"
+            "[“\"「『]?(?P<name>[^，。！？,.!?；;\\s“”\"」』（）()]{2,40})"
+        ),
+        "contacts": re.compile(
+            f"(?:{raw['contacts']['verbs']})了?(?:[^，。！？,.!?；;]{{0,6}}?)"
+            "(?P<n>\\d{1,2}|[一二两三四五六七八九十几]{1,2})\\s*(?:次|回|遍)"
+            f"|(?P<m>\\d{{1,2}}|[一二两三四五六七八九十几]{{1,2}})\\s*(?:次|回|遍)(?:[^，。！？,.!?；;]{{0,3}}?)"
+            f"(?:{raw['contacts']['verbs']})[^，。！？,.!?；;]{{0,4}}?(?:{raw['contacts']['objects']})"
+        ),
+        "contacts_after": re.compile(f"^[^，。！？,.!?；;]{{0,6}}?(?:{raw['contacts']['objects']})"),
+        "contacts_before": re.compile(f"(?:{raw['contacts']['objects']})[^，。！？,.!?；;]{{0,4}}$"),
     }
 
 
@@ -970,11 +993,13 @@ def _extract_platform(t: _Text) -> tuple[str | None, str | None]:
     rules = _extraction_rules()
     norm = t.norm
     domain: str | None = None
+    domain_match: re.Match[str] | None = None
     for m in rules["domain"].finditer(norm):
         host = m.group(1)
         if any(host == ig or host.endswith("." + ig) for ig in rules["domain_ignore"]):
             continue
         domain = t.source(m.start(1), m.end(1)).lower()
+        domain_match = m
         break
     best: tuple[int, int, str] | None = None
     for m in rules["suffix_re"].finditer(norm):
@@ -994,6 +1019,11 @@ def _extract_platform(t: _Text) -> tuple[str | None, str | None]:
         if best is None or cand[:2] < best[:2]:
             best = cand
     platform = best[2] if best else None
+    if domain_match is not None:
+        # a name written right before the address or in brackets after it: "某某卡盟(kameng.com)", "kameng.com（某某卡盟）"
+        beside = _name_beside_domain(t, domain_match.start(), domain_match.end())
+        if beside:
+            platform = beside
     if platform is None:
         k = rules["known"].search(norm)
         if k is not None:
@@ -1001,6 +1031,33 @@ def _extract_platform(t: _Text) -> tuple[str | None, str | None]:
     if platform is None and domain is not None:
         platform = domain
     return platform, domain
+
+
+_BESIDE_LEAD = re.compile(r".*(?:在|从|于|去|到|通过|叫|名为|名叫|买了?|充值|注册|登录|打开|网站|网址|域名|平台|是|的|了|，)")
+_BEFORE_DOMAIN = re.compile(r"([\u4e00-\u9fffa-z0-9_\-·]{2,16})\s*[(（【\[]?\s*(?:网址|域名|官网)?\s*[:：]?\s*(?:https?://)?$")
+_AFTER_DOMAIN = re.compile(r"\s*[/]?\s*[(（【\[]\s*([\u4e00-\u9fffa-z0-9_\-·]{2,16})\s*[)）】\]]")
+
+
+def _name_beside_domain(t: _Text, start: int, end: int) -> str | None:
+    """The platform's name written just before its address ("某某卡盟 kameng.com", "某某卡盟(kameng.com)") or in
+    brackets right after it ("kameng.com（某某卡盟）")."""
+    norm = t.norm
+    m = _AFTER_DOMAIN.match(norm, end)
+    if m is not None and re.search(r"[\u4e00-\u9fff]", m.group(1)):
+        return _nfkc(t.source(m.start(1), m.end(1)))
+    before = norm[max(0, start - 20) : start]
+    b = _BEFORE_DOMAIN.search(before)
+    if b is None or not re.search(r"[\u4e00-\u9fff]", b.group(1)):
+        return None
+    name_start = max(0, start - 20) + b.start(1)
+    name = b.group(1)
+    lead = _BESIDE_LEAD.match(name)
+    if lead is not None:
+        name_start += lead.end()
+        name = name[lead.end() :]
+    if len(name) < 2 or name in _extraction_rules()["generic"]:
+        return None
+    return _nfkc(t.source(name_start, name_start + len(name)))
 
 
 def _extract_payment(t: _Text) -> str | None:
@@ -1035,6 +1092,52 @@ def _extract_payment(t: _Text) -> str | None:
     return best[2]
 
 
+def _extract_item(t: _Text) -> str | None:
+    m = _extraction_rules()["item"].search(t.norm)
+    if m is None:
+        return None
+    item = _nfkc(t.source(m.start("item"), m.end("item"))).strip()
+    return item or None
+
+
+_PAYEE_END = re.compile(r"(?:公司|有限公司|工作室|商行|店|科技|网络|信息|贸易|经营部|个体户)")
+
+
+def _extract_payee(t: _Text) -> str | None:
+    m = _extraction_rules()["payee"].search(t.norm)
+    if m is None:
+        return None
+    name = t.source(m.start("name"), m.end("name"))
+    # a company name ends at its legal form ("杭州某某科技有限公司的账户" -> "杭州某某科技有限公司")
+    ends = list(_PAYEE_END.finditer(name))
+    if ends and "公司" in name:
+        cut = max((e for e in ends if e.group(0) in ("公司", "有限公司")), key=lambda e: e.end(), default=None)
+        if cut is not None:
+            name = name[: cut.end()]
+    name = re.sub(r"(?:的账户|的账号|的|账户|账号)$", "", name)
+    return _nfkc(name) or None
+
+
+def _extract_contact_times(t: _Text) -> int | None:
+    rules = _extraction_rules()
+    best: int | None = None
+    for m in rules["contacts"].finditer(t.norm):
+        raw = m.group("n") or m.group("m")
+        if m.group("n") is not None:
+            # "联系了三次" needs the object near: 联系客服三次 / 三次联系客服 / 发了两次邮件
+            around = t.norm[max(0, m.start() - 6) : m.end() + 8]
+            if not (
+                rules["contacts_after"].match(t.norm, m.end())
+                or rules["contacts_before"].search(t.norm, max(0, m.start() - 6), m.end())
+                or re.search(rules["contacts_after"].pattern.lstrip("^"), around)
+            ):
+                continue
+        n = 3 if raw == "几" else _cn_small(raw)
+        if n is not None and 1 <= n <= 99:
+            best = n if best is None else max(best, n)
+    return best
+
+
 def _extract(t: _Text, today: dt.date | None) -> Extracted:
     platform, domain = _extract_platform(t)
     return Extracted(
@@ -1044,6 +1147,9 @@ def _extract(t: _Text, today: dt.date | None) -> Extracted:
         platform=platform,
         platform_domain=domain,
         payment_method=_extract_payment(t),
+        item=_extract_item(t),
+        payee=_extract_payee(t),
+        contact_times=_extract_contact_times(t),
     )
 
 
@@ -1162,7 +1268,11 @@ def classify(
             candidates.append(Candidate(type=lab, score=round(p, 3), signals=signals))
     if chosen != OTHER and not any(c.type == chosen for c in candidates):
         chosen = OTHER  # every decision must be explained by words of the text
-    confident = probs[chosen] >= model.confident
+    # "other" is settled only by words that place the story outside the taxonomy (auto-renewal, physical goods ...):
+    # a story too vague to name a type gets the questions instead
+    confident = probs[chosen] >= model.confident and (chosen != OTHER or bool(other_hits))
+    if chosen != OTHER and view.choice == OTHER and view.discounted:
+        confident = False  # the problem words were negated or only feared ("听说…跑路"): ask rather than assume
     step = next_step(probs, given, model.branch)
     questions: list[dict[str, Any]] = []
     if step.settled is not None and given:
