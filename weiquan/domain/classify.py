@@ -575,6 +575,11 @@ class _LinearModel:
     vocabulary: frozenset[str]  # the words of the w: features
     # feature -> per label, its weight minus the mean of its weights for the other labels (what favours a label)
     contrast: dict[str, tuple[float, ...]]
+    # the same by kind, keyed without the "c:"/"w:" prefix (inference looks n-grams up without building names)
+    ngram_rows: dict[str, tuple[float, ...]]
+    word_rows: dict[str, tuple[float, ...]]
+    ngram_contrast: dict[str, tuple[float, ...]]
+    word_contrast: dict[str, tuple[float, ...]]
     max_n: int
     temperature: float  # logits are divided by it (fitted on out-of-fold predictions)
     confident: float  # the probability at or above which no question is asked
@@ -593,22 +598,66 @@ def _model() -> _LinearModel:
 def _model_from_payload(payload: dict[str, Any]) -> _LinearModel:
     labels = tuple(str(x) for x in payload["labels"])
     weights = {str(f): tuple(float(w) for w in row) for f, row in payload["weights"].items()}
+    contrast = {
+        f: tuple(w - (sum(row) - w) / (len(row) - 1) for w in row)
+        for f, row in weights.items()
+        # only features that can explain: lexicon evidence for a type, words, n-grams of 2+ characters
+        if (f.count(":") == 1 and f not in ("L:other", "L:discounted"))
+        and not (f[0] == "c" and (len(f) < 4 or "，" in f))
+    }
     return _LinearModel(
         labels=labels,
         intercept=tuple(float(x) for x in payload["intercept"]),
         weights=weights,
         vocabulary=frozenset(f[2:] for f in weights if f.startswith("w:")),
-        contrast={
-            f: tuple(w - (sum(row) - w) / (len(row) - 1) for w in row)
-            for f, row in weights.items()
-            if f[0] != "L" or f.count(":") == 1 and f not in ("L:other", "L:discounted")
-        },
+        contrast=contrast,
+        ngram_rows={f[2:]: r for f, r in weights.items() if f[0] == "c"},
+        word_rows={f[2:]: r for f, r in weights.items() if f[0] == "w"},
+        ngram_contrast={f[2:]: r for f, r in contrast.items() if f[0] == "c"},
+        word_contrast={f[2:]: r for f, r in contrast.items() if f[0] == "w"},
         max_n=int(payload["max_n"]),
         temperature=float(payload["temperature"]),
         confident=float(payload["decision"]["confident"]),
         branch=float(payload["decision"]["branch"]),
         n_signals=int(payload["decision"].get("n_signals", 4)),
     )
+
+
+def _score(
+    model: _LinearModel, s: str, words: list[tuple[str, int, int]], view: _LexiconView
+) -> tuple[list[float], list[tuple[str, str, float, tuple[float, ...]]]]:
+    """Probabilities per label and the explaining features present, (kind, body, value, contrast row) — the same
+    numbers as the weights applied to _features(...) (what training reads), without building a name for every
+    n-gram."""
+    max_n = model.max_n
+    grams = {s[i : i + n] for n in range(1, max_n + 1) for i in range(len(s) - n + 1)}
+    wset = {w for w, _a, _b in words}
+    total = len(grams) + len(wset)
+    x = 1.0 / math.sqrt(total) if total else 0.0
+    ng, wr = model.ngram_rows, model.word_rows
+    rows = [r for g in grams if (r := ng.get(g)) is not None]
+    rows.extend(r for w in wset if (r := wr.get(w)) is not None)
+    z = list(model.intercept)
+    if rows:
+        z = [v + x * sum(col) for v, col in zip(z, zip(*rows, strict=True), strict=True)]
+    lexf: list[tuple[str, float]] = [("L:" + tid, math.log1p(raw)) for tid, raw in view.raw.items() if raw > 0]
+    if view.other_raw > 0:
+        lexf.append(("L:other", math.log1p(view.other_raw)))
+    if view.discounted:
+        lexf.append(("L:discounted", 1.0))
+    lexf.append(("L:pick:" + view.choice, 1.0))
+    weights = model.weights
+    for f, v in lexf:
+        row = weights.get(f)
+        if row is not None:
+            z = [a + v * w for a, w in zip(z, row, strict=True)]
+    t = model.temperature
+    probs = _softmax([v / t for v in z])
+    nc, wc, lc = model.ngram_contrast, model.word_contrast, model.contrast
+    present = [("c", g, x, r) for g in grams if (r := nc.get(g)) is not None]
+    present.extend(("w", w, x, r) for w in wset if (r := wc.get(w)) is not None)
+    present.extend(("L", f[2:], v, r) for f, v in lexf if (r := lc.get(f)) is not None)
+    return probs, present
 
 
 def _softmax(z: list[float]) -> list[float]:
@@ -618,34 +667,12 @@ def _softmax(z: list[float]) -> list[float]:
     return [v / total for v in e]
 
 
-def _probabilities(model: _LinearModel, feats: dict[str, float]) -> list[float]:
-    weights = model.weights
-    # the n-gram and word features of a text share one value (unit length): sum their rows, then scale once
-    shared = 0.0
-    rows: list[tuple[float, ...]] = []
-    z = list(model.intercept)
-    for f, x in feats.items():
-        row = weights.get(f)
-        if row is None:
-            continue
-        if f[0] == "L":
-            for j, w in enumerate(row):
-                z[j] += x * w
-        else:
-            shared = x
-            rows.append(row)
-    if rows:
-        z = [v + shared * sum(col) for v, col in zip(z, zip(*rows, strict=True), strict=True)]
-    t = model.temperature
-    return _softmax([v / t for v in z])
-
-
 def _model_signals(
     model: _LinearModel,
     t: _Text,
     s: str,
     index: list[int],
-    present: list[tuple[str, float, tuple[float, ...]]],
+    present: list[tuple[str, str, float, tuple[float, ...]]],
     view: _LexiconView,
     label: str,
     words: list[tuple[str, int, int]],
@@ -654,7 +681,7 @@ def _model_signals(
     text: n-grams and words as the stretch of text they cover (overlapping stretches merged), lexicon evidence as the
     lexicon's phrases for that type. ``present``: (feature, value, contrast row) of the text's explaining features."""
     k = model.labels.index(label)
-    scored = [(x * row[k], f) for f, x, row in present if x * row[k] > 0]
+    scored = [(x * row[k], kind + ":" + body) for kind, body, x, row in present if x * row[k] > 0]
     scored.sort(key=lambda g: (-g[0], g[1]))
     spans: list[tuple[int, int]] = []
     lexicon_phrases: list[str] = []
@@ -924,21 +951,27 @@ def _extract_dates(t: _Text, today: dt.date | None) -> list[str]:
         taken.append((pos, end))
         found.append((pos, d))
 
-    years: list[int] = []
+    anchors: list[dt.date] = []  # dates written with their year (the first is usually the payment)
     for m in _DATE_FULL.finditer(norm):
         d = _safe_date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
         add(m.start(), m.end(), d)
         if d:
-            years.append(d.year)
+            anchors.append(d)
     for m in _DATE_YY.finditer(norm):
         d = _safe_date(2000 + int(m.group(1)), int(m.group(2)), int(m.group(3)))
         add(m.start(), m.end(), d)
         if d:
-            years.append(d.year)
+            anchors.append(d)
+    anchors.sort(key=lambda d: d.toordinal())
 
     def year_for(month: int, day: int) -> int | None:
-        if years:
-            return years[0]
+        if anchors:
+            # a date without its year follows the dated payment: "2025年12月28日付款 … 1月3日客服说" is 2026-01-03
+            anchor = anchors[0]
+            same = _safe_date(anchor.year, month, day)
+            if same is not None and (anchor - same).days > 183:
+                return anchor.year + 1
+            return anchor.year
         if today is not None:
             d = _safe_date(today.year, month, day)
             if d is not None and d > today + dt.timedelta(days=7):
@@ -1249,17 +1282,11 @@ def classify(
     view, lex_candidates, other_hits = _lexicon_view(t, lex)
     s, index = _model_text(t.norm)
     words = _words(s, model.vocabulary)
-    feats = _features(s, view, model.max_n, words)
-    probs = dict(zip(model.labels, _probabilities(model, feats), strict=True))
+    p_list, present = _score(model, s, words, view)
+    probs = dict(zip(model.labels, p_list, strict=True))
     ranked = sorted((p, lab) for lab, p in probs.items())[::-1]
     chosen = ranked[0][1]
     candidates: list[Candidate] = []
-    contrast = model.contrast
-    present = [
-        (f, x, row)
-        for f, x in feats.items()
-        if (row := contrast.get(f)) is not None and not (f[0] == "c" and (len(f) < 4 or "，" in f))
-    ]
     for p, lab in ranked[:_MAX_CANDIDATES]:
         if lab == OTHER or (p < _MIN_CANDIDATE and lab != chosen):
             continue

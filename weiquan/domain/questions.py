@@ -13,6 +13,7 @@ type settles it.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -31,6 +32,7 @@ class Answer:
     next: str | None  # the next question's id, or None when the answer settles the type
     type: str | None
     reaches: frozenset[str]  # the types (and "other") this answer can end in
+    only: frozenset[str] = frozenset()  # ... that no other answer of its question can end in
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,6 +94,10 @@ def tree() -> Tree:
                     reaches=frozenset({typ}) if typ else reaches(nxt),
                 )
             )
+        answers = [
+            dataclasses.replace(a, only=a.reaches - frozenset().union(*(b.reaches for b in answers if b is not a)))
+            for a in answers
+        ]
         questions[qid] = Question(id=qid, text=str(q["text"]), answers=tuple(answers))
     return Tree(start=str(raw["start"]), questions=questions)
 
@@ -133,17 +139,7 @@ def next_step(probabilities: Mapping[str, float], answers: Mapping[str, str], br
             used[qid] = chosen.id
         else:
             # a type behind several answers ("other") tells nothing about which answer is true
-            mass = [
-                (
-                    sum(
-                        probabilities.get(x, 0.0)
-                        for x in a.reaches
-                        if not any(x in b.reaches for b in q.answers if b is not a)
-                    ),
-                    a,
-                )
-                for a in q.answers
-            ]
+            mass = [(sum(probabilities.get(x, 0.0) for x in a.only), a) for a in q.answers]
             best_mass, best = max(mass, key=lambda m: m[0])
             if best_mass < branch or best.next is None:
                 return Step(settled=None, question=q, used=used)
