@@ -166,8 +166,10 @@ def extraction_report(real: Sequence[tc.Row]) -> None:
                 st[2] += len(set(want))
                 ok_ = set(have) == set(want)
             else:
-                same = have is not None and want is not None and (
-                    float(have) == float(want) if field == "amount" else str(have) == str(want)
+                same = (
+                    have is not None
+                    and want is not None
+                    and (float(have) == float(want) if field == "amount" else str(have) == str(want))
                 )
                 st[0] += same
                 st[1] += have is not None
@@ -181,7 +183,9 @@ def extraction_report(real: Sequence[tc.Row]) -> None:
             f"  {field:15} precision {right}/{found} = {right / max(1, found):.0%}   "
             f"recall {right}/{labelled} = {right / max(1, labelled):.0%}"
         )
-    print("  payee: no real text of the development files names one; covered by tests/test_extract.py phrasings")
+    print(
+        "  payee: no real text of the development files names one; covered by tests/test_extract.py phrasings"
+    )
     for m in misses:
         print(m)
 
@@ -193,7 +197,9 @@ def throughput(real: Sequence[tc.Row], n: int = 3000) -> None:
         ("GitHub-issue texts (dev2)", [r for r in real if "dev2" in r.file]),
         ("all real texts (with the longer 黑猫 ones)", list(real)),
     ):
-        lines = [json.dumps({"id": i, "text": rows[i % len(rows)].text}, ensure_ascii=False) for i in range(n)]
+        lines = [
+            json.dumps({"id": i, "text": rows[i % len(rows)].text}, ensure_ascii=False) for i in range(n)
+        ]
         avg = sum(len(rows[i % len(rows)].text) for i in range(n)) / n
         list(clf.classify_batch(lines[:50]))  # load the lexicon and the model first
         wall, cpu = time.perf_counter(), time.process_time()

@@ -61,7 +61,9 @@ HAND_FILES = tuple(
 C_GRID = (1.0, 3.0, 10.0, 30.0)
 TEMPERATURES = (0.6, 0.8, 1.0, 1.25, 1.5, 2.0, 2.5, 3.0)
 CONFIDENT_GRID = (0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8, 0.85, 0.9, 0.95)
-CONFIDENT_TARGET = 0.85  # "confident": about 6 in 7 right; the wizard still shows the type and the list to change it
+CONFIDENT_TARGET = (
+    0.85  # "confident": about 6 in 7 right; the wizard still shows the type and the list to change it
+)
 BRANCH_TARGET = 0.9  # a question is skipped only when the story answers it right 9 in 10 times
 REAL_WEIGHT = 2.0  # a real complaint counts twice a hand-written one (the classifier serves real text)
 MIN_DF = 2  # a character n-gram or word seen in fewer training texts is dropped

@@ -274,7 +274,9 @@ def test_it_treats_rhetorical_questions_as_assertions() -> None:
 
 
 def test_it_picks_the_dominant_problem_and_ranks_the_others() -> None:
-    c = classify("平台以低价话费吸引充值，充值后一直不到账，话费是假的，现在网站已经打不开了，群里几百人都被骗")
+    c = classify(
+        "平台以低价话费吸引充值，充值后一直不到账，话费是假的，现在网站已经打不开了，群里几百人都被骗"
+    )
     assert c.type == "fraud_runaway"
     assert c.candidates[0].type == "fraud_runaway"
     scores = [cand.score for cand in c.candidates]

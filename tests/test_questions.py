@@ -163,7 +163,9 @@ def test_the_wizard_asks_the_questions_when_unsure_and_takes_the_settled_type(cl
     page = client.get(reverse("wizard", args=[2])).content.decode()
     assert "付款后收到卡密、充值或服务了吗？" in page
     assert 'type="radio" name="answer-received" value="no"' in page
-    assert "<script" not in page.split("<footer")[0].split("</header>")[-1]  # plain radio buttons, no inline JS
+    assert (
+        "<script" not in page.split("<footer")[0].split("</header>")[-1]
+    )  # plain radio buttons, no inline JS
     # one answer leads to the next question, with no error shown
     r = client.post(reverse("wizard", args=[2]), {"answer-received": "no"})
     assert r.status_code == 200

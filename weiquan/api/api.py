@@ -135,7 +135,7 @@ def token(request: HttpRequest, credentials: Credentials) -> dict[str, str]:
 class ClassifyIn(Schema):
     text: str = Field(description="消费者讲的经过", min_length=1, max_length=20000)
     answers: dict[str, str] = Field(
-        default_factory=dict, description="对已提问题的回答 {问题id: 回答id}，例如 {\"received\": \"no\"}"
+        default_factory=dict, description='对已提问题的回答 {问题id: 回答id}，例如 {"received": "no"}'
     )
     today: dt.date | None = Field(default=None, description="解析“昨天”等相对日期所用的日期")
 

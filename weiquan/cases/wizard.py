@@ -116,7 +116,8 @@ class Draft:
             answers = {}  # a tampered form: start the questions again
         if answers != (self.data.get("answers") or {}):
             self.data["answers"] = answers
-            self.data["classification"] = classify(self.story, today=today_in_china(), answers=answers).to_dict()
+            result = classify(self.story, today=today_in_china(), answers=answers)
+            self.data["classification"] = result.to_dict()
             self._save()
         c = self.classification or {}
         if answers and c.get("confident") and not data.get("problem_type"):
@@ -127,7 +128,8 @@ class Draft:
     def _suggestions(self, step: int) -> dict[str, Any]:
         c = self.classification or {}
         if step == 2 and c.get("type") and c.get("confident", True):
-            return {"problem_type": c["type"]}  # when unsure the questions come first, nothing is pre-selected
+            # when unsure the questions come first: nothing is pre-selected
+            return {"problem_type": c["type"]}
         if step == 3 and c:
             x = c.get("extracted") or {}
             initial = {
@@ -238,9 +240,7 @@ class Draft:
                 cs_signals=c.get("cs_signals") or [],
                 descriptions=type_descriptions(),
                 confident=c.get("confident", True),
-                questions=[
-                    {**q, "field": ANSWER_PREFIX + q["id"]} for q in (c.get("questions") or [])
-                ],
+                questions=[{**q, "field": ANSWER_PREFIX + q["id"]} for q in (c.get("questions") or [])],
                 answered=self._answered(),
             )
             if ctx["questions"] and any(k.startswith(ANSWER_PREFIX) for k in getattr(form, "data", {})):

@@ -640,7 +640,9 @@ def _score(
     z = list(model.intercept)
     if rows:
         z = [v + x * sum(col) for v, col in zip(z, zip(*rows, strict=True), strict=True)]
-    lexf: list[tuple[str, float]] = [("L:" + tid, math.log1p(raw)) for tid, raw in view.raw.items() if raw > 0]
+    lexf: list[tuple[str, float]] = [
+        ("L:" + tid, math.log1p(raw)) for tid, raw in view.raw.items() if raw > 0
+    ]
     if view.other_raw > 0:
         lexf.append(("L:other", math.log1p(view.other_raw)))
     if view.discounted:
@@ -705,7 +707,6 @@ def _model_signals(
     return _unique([*lexicon_phrases, *quoted])
 
 
-
 # --------------------------------------------------------------------------------------------------------------
 # extraction
 
@@ -744,7 +745,7 @@ def _extraction_rules() -> dict[str, Any]:
         ),
         "payee": re.compile(
             f"(?:{raw['payee']['keys']})\\s*(?:是|为|叫|显示(?:为|是)?|名(?:称|字)?(?:是|为)?)?\\s*[:：]?\\s*"
-            "[“\"「『]?(?P<name>[^，。！？,.!?；;\\s“”\"」』（）()]{2,40})"
+            '[“"「『]?(?P<name>[^，。！？,.!?；;\\s“”"」』（）()]{2,40})'
         ),
         "contacts": re.compile(
             f"(?:{raw['contacts']['verbs']})了?(?:[^，。！？,.!?；;]{{0,6}}?)"
@@ -1066,8 +1067,12 @@ def _extract_platform(t: _Text) -> tuple[str | None, str | None]:
     return platform, domain
 
 
-_BESIDE_LEAD = re.compile(r".*(?:在|从|于|去|到|通过|叫|名为|名叫|买了?|充值|注册|登录|打开|网站|网址|域名|平台|是|的|了|，)")
-_BEFORE_DOMAIN = re.compile(r"([\u4e00-\u9fffa-z0-9_\-·]{2,16})\s*[(（【\[]?\s*(?:网址|域名|官网)?\s*[:：]?\s*(?:https?://)?$")
+_BESIDE_LEAD = re.compile(
+    r".*(?:在|从|于|去|到|通过|叫|名为|名叫|买了?|充值|注册|登录|打开|网站|网址|域名|平台|是|的|了|，)"
+)
+_BEFORE_DOMAIN = re.compile(
+    r"([\u4e00-\u9fffa-z0-9_\-·]{2,16})\s*[(（【\[]?\s*(?:网址|域名|官网)?\s*[:：]?\s*(?:https?://)?$"
+)
 _AFTER_DOMAIN = re.compile(r"\s*[/]?\s*[(（【\[]\s*([\u4e00-\u9fffa-z0-9_\-·]{2,16})\s*[)）】\]]")
 
 
@@ -1144,7 +1149,9 @@ def _extract_payee(t: _Text) -> str | None:
     # a company name ends at its legal form ("杭州某某科技有限公司的账户" -> "杭州某某科技有限公司")
     ends = list(_PAYEE_END.finditer(name))
     if ends and "公司" in name:
-        cut = max((e for e in ends if e.group(0) in ("公司", "有限公司")), key=lambda e: e.end(), default=None)
+        cut = max(
+            (e for e in ends if e.group(0) in ("公司", "有限公司")), key=lambda e: e.end(), default=None
+        )
         if cut is not None:
             name = name[: cut.end()]
     name = re.sub(r"(?:的账户|的账号|的|账户|账号)$", "", name)
@@ -1299,7 +1306,9 @@ def classify(
     # a story too vague to name a type gets the questions instead
     confident = probs[chosen] >= model.confident and (chosen != OTHER or bool(other_hits))
     if chosen != OTHER and view.choice == OTHER and view.discounted:
-        confident = False  # the problem words were negated or only feared ("听说…跑路"): ask rather than assume
+        confident = (
+            False  # the problem words were negated or only feared ("听说…跑路"): ask rather than assume
+        )
     step = next_step(probs, given, model.branch)
     questions: list[dict[str, Any]] = []
     if step.settled is not None and given:

@@ -45,7 +45,11 @@ class Question:
         return next((a for a in self.answers if a.id == aid), None)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"id": self.id, "text": self.text, "answers": [{"id": a.id, "text": a.text} for a in self.answers]}
+        return {
+            "id": self.id,
+            "text": self.text,
+            "answers": [{"id": a.id, "text": a.text} for a in self.answers],
+        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,10 +85,14 @@ def tree() -> Tree:
         answers = []
         for a in q["answers"]:
             nxt, typ = a.get("next"), a.get("type")
-            if (nxt is None) == (typ is None) or (typ is not None and typ not in valid_types) or (
-                nxt is not None and nxt not in qs
+            if (
+                (nxt is None) == (typ is None)
+                or (typ is not None and typ not in valid_types)
+                or (nxt is not None and nxt not in qs)
             ):
-                raise ValueError(f"questions.yaml: 问题 {qid} 的回答 {a.get('id')} 必须指向已有的问题或类型之一")
+                raise ValueError(
+                    f"questions.yaml: 问题 {qid} 的回答 {a.get('id')} 必须指向已有的问题或类型之一"
+                )
             answers.append(
                 Answer(
                     id=str(a["id"]),
@@ -95,7 +103,9 @@ def tree() -> Tree:
                 )
             )
         answers = [
-            dataclasses.replace(a, only=a.reaches - frozenset().union(*(b.reaches for b in answers if b is not a)))
+            dataclasses.replace(
+                a, only=a.reaches - frozenset().union(*(b.reaches for b in answers if b is not a))
+            )
             for a in answers
         ]
         questions[qid] = Question(id=qid, text=str(q["text"]), answers=tuple(answers))
@@ -143,7 +153,9 @@ def next_step(probabilities: Mapping[str, float], answers: Mapping[str, str], br
             best_mass, best = max(mass, key=lambda m: m[0])
             if best_mass < branch or best.next is None:
                 return Step(settled=None, question=q, used=used)
-            chosen = best  # the story answers this one; the type itself is left to the person or the classifier
+            chosen = (
+                best  # the story answers this one; the type itself is left to the person or the classifier
+            )
         if chosen.type is not None:
             return Step(settled=chosen.type, question=None, used=used)
         qid = chosen.next
