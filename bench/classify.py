@@ -57,7 +57,7 @@ def cross_validate(real: Sequence[tc.Row], hand: Sequence[tc.Row]) -> list[tuple
             ch = payload["training"]
             print(
                 f"  fold {k}: {len(test_idx)} texts held out, trained on {ch['texts']} "
-                f"(C={ch['C']}, other logit {-ch['other_offset']:+}, T={payload['temperature']}, "
+                f"(C={ch['C']}, other logit {-ch['other_offset'] + 0.0:+}, T={payload['temperature']}, "
                 f"confident>={payload['decision']['confident']})"
             )
     finally:
