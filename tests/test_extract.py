@@ -113,3 +113,13 @@ def test_dates_without_a_year_are_the_latest_past_ones_when_nothing_is_dated() -
 )
 def test_it_reads_amounts_written_in_any_form(text: str, amount: float) -> None:
     assert facts(text).amount == amount
+
+
+def test_it_reads_dates_written_the_way_issue_forms_write_them() -> None:
+    # GitHub issues (firefly-proxy, fanqiang-vpn): "时间:2019 6月7日", "于20210705 登陆github"
+    assert facts("对应支付宝订单 时间:2019 6月7日 刚误操作购买了,申请退款").dates == ["2019-06-07"]
+    assert facts("于2021.05.22 购买服务套餐，于20210705 登陆github发现跑路").dates == [
+        "2021-05-22",
+        "2021-07-05",
+    ]
+    assert facts("订单号 20210705123456 一直没发货").dates == []

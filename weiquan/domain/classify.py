@@ -906,7 +906,11 @@ _CN_DIGIT = {
 }
 _WEEKDAY = {"一": 0, "二": 1, "三": 2, "四": 3, "五": 4, "六": 5, "日": 6, "天": 6, "末": 5}
 
-_DATE_FULL = re.compile(r"(?<!\d)((?:19|20)\d{2})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})(?!\d)")
+_DATE_FULL = re.compile(
+    r"(?<!\d)((?:19|20)\d{2})(?:\s*[-/.年]|\s+(?=\d{1,2}\s*月))\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})(?!\d)"
+)
+# "20210705": eight digits that are a date, alone (not part of an order number)
+_DATE_COMPACT = re.compile(r"(?<![0-9a-z])((?:19|20)\d{2})(0[1-9]|1[0-2])(0[1-9]|[12]\d|3[01])(?![0-9a-z])")
 _DATE_YY = re.compile(r"(?<![\d.])(\d{2})年(\d{1,2})月(\d{1,2})(?!\d)")
 _DATE_MD = re.compile(r"(?<![\d./\-年])(\d{1,2})月(\d{1,2})\s*[日号]?")
 _DATE_MD_DASH = re.compile(r"(?<![\d./\-])(\d{1,2})-(\d{1,2})\s*[日号]")
@@ -959,6 +963,11 @@ def _extract_dates(t: _Text, today: dt.date | None) -> list[str]:
 
     anchors: list[dt.date] = []  # dates written with their year (the first is usually the payment)
     for m in _DATE_FULL.finditer(norm):
+        d = _safe_date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
+        add(m.start(), m.end(), d)
+        if d:
+            anchors.append(d)
+    for m in _DATE_COMPACT.finditer(norm):
         d = _safe_date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
         add(m.start(), m.end(), d)
         if d:
