@@ -236,7 +236,8 @@ class Draft:
                 story=self.story,
                 suggested=c.get("type"),
                 suggested_label=c.get("label"),
-                signals=[s for cand in candidates[:1] for s in cand["signals"]],
+                # the words behind a suggestion; when unsure there is none to explain yet
+                signals=[s for cand in candidates[:1] for s in cand["signals"]] if c.get("confident", True) else [],
                 cs_signals=c.get("cs_signals") or [],
                 descriptions=type_descriptions(),
                 confident=c.get("confident", True),
