@@ -232,15 +232,16 @@ class Draft:
         if step == 2:
             c = self.classification or {}
             candidates = c.get("candidates") or []
+            confident = c.get("confident", True)
             ctx.update(
                 story=self.story,
                 suggested=c.get("type"),
                 suggested_label=c.get("label"),
                 # the words behind a suggestion; when unsure there is none to explain yet
-                signals=[s for cand in candidates[:1] for s in cand["signals"]] if c.get("confident", True) else [],
+                signals=[s for cand in candidates[:1] for s in cand["signals"]] if confident else [],
                 cs_signals=c.get("cs_signals") or [],
                 descriptions=type_descriptions(),
-                confident=c.get("confident", True),
+                confident=confident,
                 questions=[{**q, "field": ANSWER_PREFIX + q["id"]} for q in (c.get("questions") or [])],
                 answered=self._answered(),
             )
