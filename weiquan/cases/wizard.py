@@ -238,7 +238,7 @@ class Draft:
                 suggested=c.get("type"),
                 suggested_label=c.get("label"),
                 # the words behind a suggestion; when unsure there is none to explain yet
-                signals=[s for cand in candidates[:1] for s in cand["signals"]] if confident else [],
+                signals=_shown_signals(candidates[0]["signals"]) if confident and candidates else [],
                 cs_signals=c.get("cs_signals") or [],
                 descriptions=type_descriptions(),
                 confident=confident,
@@ -276,6 +276,13 @@ class Draft:
             return set()
         facts = load("evidence")["facts"]
         return {k for fid in TYPES[ptype].must_prove for k in facts[fid]["proven_by"]}
+
+
+def _shown_signals(signals: list[str]) -> list[str]:
+    """The phrases highlighted in the story: the longer ones (a phrase says more than a two-character fragment such
+    as 买了); the short ones only when nothing longer explains the suggestion."""
+    long = [s for s in signals if len(s) >= 4]
+    return long or signals
 
 
 def _silenced(form: Form | BaseFormSet) -> Form | BaseFormSet:
