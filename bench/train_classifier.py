@@ -85,12 +85,24 @@ class Row:
     file: str
 
 
+# the collectors' masks stand for what a person really types there: the model must not learn the masks themselves
+UNMASK = {
+    "[邮箱已脱敏]": "user@example.com",
+    "[手机号已脱敏]": "13800000000",
+    "[订单号已脱敏]": "2026112012345678",
+    "[账号已脱敏]": "user123",
+}
+
+
 def page_text(obj: dict[str, Any]) -> str:
-    """Title + text as a complaint page shows them (the title is left out when the text already contains it)."""
+    """Title + text as a complaint page shows them (the title is left out when the text already contains it), with
+    the collectors' masks replaced by ordinary values of their kind."""
     text = str(obj.get("text") or "")
     title = str(obj.get("title") or "").strip()
     if title and title not in text:
-        return f"{title}。{text}"
+        text = f"{title}。{text}"
+    for mask, value in UNMASK.items():
+        text = text.replace(mask, value)
     return text
 
 
