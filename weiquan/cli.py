@@ -72,6 +72,8 @@ def cmd_classify(args: argparse.Namespace) -> int:
         return 0
     d = result.to_dict()
     print(f"类型：{d.get('label', d['type'])}（{d['type']}）{'' if d['confident'] else '，还不确定'}")
+    if d["answers"] and d["confident"]:
+        print("  由你的回答确定：" + "，".join(f"{q}={a}" for q, a in d["answers"].items()))
     for c in d["candidates"]:
         print(f"  {c['type']:<18} {c['score']:.2f}  {'、'.join(c['signals'])}")
     for q in d["questions"]:
