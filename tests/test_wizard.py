@@ -314,7 +314,7 @@ def test_the_name_before_a_domain_and_the_item_are_prefilled_from_the_story(clie
     html = client.get(url(3)).content.decode()
     assert 'name="platform_name" value="某某卡盟"' in html
     assert 'name="platform_domain" value="kameng-example.com"' in html
-    assert 'name="item" value="100元游戏点卡"' in html
+    assert 'name="item" value="游戏点卡"' in html
     assert "收款方全称" in html  # asked, with where to find it on the payment bill
     assert "账单详情" in html
 

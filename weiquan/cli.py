@@ -63,14 +63,22 @@ def cmd_classify(args: argparse.Namespace) -> int:
     text = sys.stdin.read() if args.text == "-" else args.text
     if not text.strip():
         raise UsageError("文字为空：请描述发生了什么")
-    result = classify(text, today=today)
+    try:
+        result = classify(text, today=today, answers=args.answer or [])
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
     if args.json:
         _print_json(result.to_dict())
         return 0
     d = result.to_dict()
-    print(f"类型：{d.get('label', d['type'])}（{d['type']}）")
+    print(f"类型：{d.get('label', d['type'])}（{d['type']}）{'' if d['confident'] else '，还不确定'}")
+    if d["answers"] and d["confident"]:
+        print("  由你的回答确定：" + "，".join(f"{q}={a}" for q, a in d["answers"].items()))
     for c in d["candidates"]:
         print(f"  {c['type']:<18} {c['score']:.2f}  {'、'.join(c['signals'])}")
+    for q in d["questions"]:
+        options = "；".join(f"{a['id']} = {a['text']}" for a in q["answers"])
+        print(f"请回答：{q['text']}（--answer {q['id']}=…：{options}）")
     print(f"售后推诿：{'是' if d['cs_runaround'] else '否'}")
     for key, value in d["extracted"].items():
         if value:
@@ -197,6 +205,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="输出 JSON")
     p.add_argument("--batch", metavar="FILE.jsonl", help='逐行读取 {"id","text"}，逐行输出 JSON（- 为标准输入）')
     p.add_argument("--today", help="解析\"昨天\"等相对日期所用的日期（YYYY-MM-DD）")
+    p.add_argument(
+        "--answer",
+        action="append",
+        metavar="QID=AID",
+        help="回答分类时提出的问题（可重复），例如 --answer received=no --answer reachable=no",
+    )
     p.set_defaults(func=cmd_classify)
 
     p = sub.add_parser("docs", help="生成投诉文书（txt/docx/pdf）")

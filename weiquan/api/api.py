@@ -12,7 +12,7 @@ from typing import Any, get_args
 
 from django.http import FileResponse, HttpRequest, UnreadablePostError
 from django.utils.translation import gettext as _
-from ninja import NinjaAPI, Status
+from ninja import Field, NinjaAPI, Schema, Status
 from ninja.renderers import JSONRenderer
 
 from weiquan.api import errors
@@ -127,6 +127,35 @@ def signup(request: HttpRequest, credentials: Credentials) -> Status[Any]:
 )
 def token(request: HttpRequest, credentials: Credentials) -> dict[str, str]:
     return {"token": issue_token(request, credentials.username, credentials.password)}
+
+
+# --- classification ----------------------------------------------------------------------------------------------
+
+
+class ClassifyIn(Schema):
+    text: str = Field(description="消费者讲的经过", min_length=1, max_length=20000)
+    answers: dict[str, str] = Field(
+        default_factory=dict, description='对已提问题的回答 {问题id: 回答id}，例如 {"received": "no"}'
+    )
+    today: dt.date | None = Field(default=None, description="解析“昨天”等相对日期所用的日期")
+
+
+@api.post(
+    "/classify",
+    auth=None,
+    response={200: dict[str, Any], **ERRORS},
+    tags=["分类"],
+    summary="判断经过属于哪类问题；拿不准时给出下一个问题（回答后再提交）",
+)
+def classify_text(request: HttpRequest, body: ClassifyIn) -> dict[str, Any]:
+    from weiquan.domain.classify import classify
+
+    if not body.text.strip():
+        raise ApiError(422, _("经过为空：请描述发生了什么"), [("text", _("请描述发生了什么"))])
+    try:
+        return classify(body.text, today=body.today, answers=body.answers).to_dict()
+    except ValueError as exc:
+        raise ApiError(422, str(exc), [("answers", str(exc))]) from None
 
 
 # --- cases -------------------------------------------------------------------------------------------------------

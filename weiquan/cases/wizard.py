@@ -33,6 +33,8 @@ from weiquan.cases.models import Case
 from weiquan.domain.classify import classify
 from weiquan.domain.datafiles import load
 from weiquan.domain.facts import CaseFileError
+from weiquan.domain.questions import parse_answers
+from weiquan.domain.questions import tree as question_tree
 from weiquan.domain.taxonomy import TYPES
 
 SESSION_KEY = "case_wizard"
@@ -58,6 +60,7 @@ _CONTROL = {
     "password1",
     "password2",
 }
+ANSWER_PREFIX = "answer-"  # the type step's answers to the classifier's questions
 
 
 class StepInvalid(Exception):
@@ -99,6 +102,8 @@ class Draft:
         """
         cls = FORMS[step]
         data = post if post is not None else self.raw(step)
+        if step == 2 and data is not None:
+            data = self._answer_questions(data)
         kwargs: dict[str, Any] = {"prefix": CONTACTS_PREFIX} if step == 4 else {}
         if data is not None:
             form = cls(data, **kwargs)
@@ -109,9 +114,33 @@ class Draft:
             return cls(initial=[self._contact_suggestion()], **kwargs)
         return cls(initial=self._suggestions(step), **kwargs)
 
+    def _answer_questions(self, data: QueryDict | MultiValueDict) -> QueryDict | MultiValueDict:
+        """The type step: answers to the classifier's questions (fields ``answer-<question id>``) are added to the
+        earlier ones and the story classified again with them. When the answers settle the type and no type was
+        picked from the list, the settled type is the choice; otherwise the next question is shown."""
+        answers = dict(self.data.get("answers") or {})
+        for key in data:
+            if key.startswith(ANSWER_PREFIX) and data.get(key):
+                answers[key[len(ANSWER_PREFIX) :]] = str(data.get(key))
+        try:
+            answers = parse_answers(answers)
+        except ValueError:
+            answers = {}  # a tampered form: start the questions again
+        if answers != (self.data.get("answers") or {}):
+            self.data["answers"] = answers
+            result = classify(self.story, today=today_in_china(), answers=answers)
+            self.data["classification"] = result.to_dict()
+            self._save()
+        c = self.classification or {}
+        if answers and c.get("confident") and not data.get("problem_type"):
+            data = data.copy()
+            data["problem_type"] = c["type"]
+        return data
+
     def _suggestions(self, step: int) -> dict[str, Any]:
         c = self.classification or {}
-        if step == 2 and c.get("type"):
+        if step == 2 and c.get("type") and c.get("confident", True):
+            # when unsure the questions come first: nothing is pre-selected
             return {"problem_type": c["type"]}
         if step == 3 and c:
             x = c.get("extracted") or {}
@@ -119,7 +148,7 @@ class Draft:
             initial = {
                 "platform_name": _platform_name(self.story, x.get("platform") or "", domain),
                 "platform_domain": domain,
-                "item": x.get("item") or item_in(self.story),
+                "item": x.get("item"),  # the classifier's extraction ("100元的游戏点卡" → 游戏点卡)
                 "order_no": x.get("order_no") or "",
                 "amount": _plain_number(x.get("amount")),
                 "paid_date": (x.get("dates") or [""])[0],
@@ -175,6 +204,7 @@ class Draft:
         if step == 1:
             story = form.cleaned_data["story"]
             self.data["classification"] = classify(story, today=today_in_china()).to_dict()
+            self.data.pop("answers", None)  # a new story: its questions start again
         if step == 4:
             self.data["raw"]["4"] = _kept_rows(form)
         if step not in self.data["done"]:
@@ -249,14 +279,21 @@ class Draft:
         if step == 2:
             c = self.classification or {}
             candidates = c.get("candidates") or []
+            confident = c.get("confident", True)
             ctx.update(
                 story=self.story,
                 suggested=c.get("type"),
                 suggested_label=c.get("label"),
-                signals=[s for cand in candidates[:1] for s in cand["signals"]],
+                # the words behind a suggestion; when unsure there is none to explain yet
+                signals=_shown_signals(candidates[0]["signals"]) if confident and candidates else [],
                 cs_signals=c.get("cs_signals") or [],
                 descriptions=type_descriptions(),
+                confident=confident,
+                questions=[{**q, "field": ANSWER_PREFIX + q["id"]} for q in (c.get("questions") or [])],
+                answered=self._answered(),
             )
+            if ctx["questions"] and any(k.startswith(ANSWER_PREFIX) for k in getattr(form, "data", {})):
+                ctx["show_errors"] = False  # an answer that leads to the next question is no mistake
         if step == 5:
             field = form["kinds"]
             options = list(field)
@@ -267,6 +304,17 @@ class Draft:
             ctx["key_kinds"] = self._key_kinds()
         return ctx
 
+    def _answered(self) -> list[tuple[str, str]]:
+        """(question, answer) texts of the answers given so far, in the order they were asked."""
+        t = question_tree()
+        out = []
+        for qid, aid in (self.data.get("answers") or {}).items():
+            q = t.questions.get(qid)
+            a = q.answer(aid) if q else None
+            if q and a:
+                out.append((q.text, a.text))
+        return out
+
     def _key_kinds(self) -> set[str]:
         """Evidence kinds that prove a fact the chosen problem type must establish."""
         raw = self.raw(2)
@@ -275,6 +323,13 @@ class Draft:
             return set()
         facts = load("evidence")["facts"]
         return {k for fid in TYPES[ptype].must_prove for k in facts[fid]["proven_by"]}
+
+
+def _shown_signals(signals: list[str]) -> list[str]:
+    """The phrases highlighted in the story: the longer ones (a phrase says more than a two-character fragment such
+    as 买了); the short ones only when nothing longer explains the suggestion."""
+    long = [s for s in signals if len(s) >= 4]
+    return long or signals
 
 
 def _silenced(form: Form | BaseFormSet) -> Form | BaseFormSet:
@@ -293,18 +348,6 @@ def _silenced(form: Form | BaseFormSet) -> Form | BaseFormSet:
 _CS_SAID = re.compile(
     r"客服(?:一直|只)?(?:说|称|回复|答复|表示|回)(?:[:：]\s*)?[“\"「]?([^，。,；;！!？?”\"」\n]{2,40})"
 )
-# "买了100元游戏点卡" / "购买了一张月卡会员" — the thing bought, up to the clause's end.
-_BOUGHT = re.compile(
-    r"(?:买了|购买了?|充值了?|下单了?|拍了)(?:一张|一个|一份|一套|一单)?([^，。,；;！!？?\n]{2,24}?)(?=[，。,；;！!？?\n]|$)"
-)
-
-
-def item_in(story: str) -> str:
-    """The item the story says was bought ("100元游戏点卡"), or ""."""
-    m = _BOUGHT.search(story or "")
-    return m.group(1).strip() if m else ""
-
-
 def _platform_name(story: str, extracted: str, domain: str) -> str:
     """The platform's name; when the classifier found only a domain, the name written before it, as in
     "某某卡盟(kameng-example.com)"."""
