@@ -93,7 +93,9 @@ def cmd_docs(args: argparse.Namespace) -> int:
     result = plan(facts, today)
     kinds = list(DOCUMENT_KINDS) if args.all else result.document_kinds
     docs = [
-        build_document(k, facts, problem_type=result.problem_type, today=today, reply_by=result.cs_reply_by.date)
+        build_document(
+            k, facts, problem_type=result.problem_type, today=today, reply_by=result.cs_reply_by.date
+        )
         for k in kinds
     ]
     paths = write_documents(docs, Path(args.out), formats)
@@ -134,7 +136,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from weiquan.wsgi import application
 
     call_command("migrate", interactive=False, verbosity=0)
-    print(f"weiquan 已启动：http://{args.host}:{args.port}/  （数据目录：{settings.DATA_DIR}；按 Ctrl+C 停止）", flush=True)
+    print(
+        f"weiquan 已启动：http://{args.host}:{args.port}/  （数据目录：{settings.DATA_DIR}；按 Ctrl+C 停止）",
+        flush=True,
+    )
     serve(application, host=args.host, port=args.port, threads=args.threads, ident="weiquan")
     return 0
 
@@ -172,8 +177,37 @@ def cmd_verify(args: argparse.Namespace) -> int:
     return 0 if report.ok else 1
 
 
+def cmd_chat(args: argparse.Namespace) -> int:
+    from weiquan.domain.chatlog import ChatLogError, merge_into_case, read_chat
+
+    try:
+        data = sys.stdin.buffer.read() if args.file == "-" else Path(args.file).read_bytes()
+    except OSError:
+        raise UsageError(f"找不到或无法读取聊天记录文件：{args.file}") from None
+    try:
+        log = read_chat(data, platform=args.platform, me=args.me)
+    except ChatLogError as exc:
+        raise UsageError(f"{args.file}：{exc}") from None
+    if args.case:
+        from weiquan.domain.facts import load_case
+
+        load_case(args.case)  # the case file must be valid before anything is merged into it
+        case = json.loads(Path(args.case).read_text(encoding="utf-8"))
+        _print_json(merge_into_case(case, log.findings))
+        return 0
+    if args.json:
+        _print_json(log.to_dict())
+        return 0
+    from weiquan.domain.chatlog import render_text
+
+    sys.stdout.write(render_text(log))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="weiquan", description="卡盟维权助手：分类、证据、逐级升级计划、期限与投诉文书")
+    parser = argparse.ArgumentParser(
+        prog="weiquan", description="卡盟维权助手：分类、证据、逐级升级计划、期限与投诉文书"
+    )
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("plan", help="根据案件文件生成维权计划")
@@ -185,8 +219,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("classify", help="判断一段投诉文字属于哪类问题")
     p.add_argument("text", nargs="?", help="投诉文字；- 表示从标准输入读取")
     p.add_argument("--json", action="store_true", help="输出 JSON")
-    p.add_argument("--batch", metavar="FILE.jsonl", help='逐行读取 {"id","text"}，逐行输出 JSON（- 为标准输入）')
-    p.add_argument("--today", help="解析\"昨天\"等相对日期所用的日期（YYYY-MM-DD）")
+    p.add_argument(
+        "--batch", metavar="FILE.jsonl", help='逐行读取 {"id","text"}，逐行输出 JSON（- 为标准输入）'
+    )
+    p.add_argument("--today", help='解析"昨天"等相对日期所用的日期（YYYY-MM-DD）')
     p.set_defaults(func=cmd_classify)
 
     p = sub.add_parser("docs", help="生成投诉文书（txt/docx/pdf）")
@@ -220,6 +256,16 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("verify", help="离线校验证据包（ZIP）：文件哈希与案件日志链")
     p.add_argument("bundle", help="证据包 ZIP 文件")
     p.set_defaults(func=cmd_verify)
+
+    p = sub.add_parser("chat", help="导入客服聊天记录（QQ/微信导出或复制粘贴），找出承诺、拒绝和推诿")
+    p.add_argument("file", help="聊天记录文件（txt/CSV/HTML；UTF-8、UTF-16 或 GBK）；- 为标准输入")
+    p.add_argument("--json", action="store_true", help="输出 JSON")
+    p.add_argument(
+        "--case", metavar="CASE.json", help="把找到的承诺、拒绝和推诿作为联系记录并入该案件文件并输出"
+    )
+    p.add_argument("--platform", help="平台一方（客服）在记录中的名字；不写则自动判断")
+    p.add_argument("--me", help="你自己在记录中的名字；不写则自动判断")
+    p.set_defaults(func=cmd_chat)
 
     p = sub.add_parser("moderation", help="审核公开投诉：approve 通过 / reject 驳回")
     p.add_argument("action", choices=["approve", "reject"])
