@@ -93,9 +93,7 @@ def cmd_docs(args: argparse.Namespace) -> int:
     result = plan(facts, today)
     kinds = list(DOCUMENT_KINDS) if args.all else result.document_kinds
     docs = [
-        build_document(
-            k, facts, problem_type=result.problem_type, today=today, reply_by=result.cs_reply_by.date
-        )
+        build_document(k, facts, problem_type=result.problem_type, today=today, reply_by=result.cs_reply_by.date)
         for k in kinds
     ]
     paths = write_documents(docs, Path(args.out), formats)
@@ -136,10 +134,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from weiquan.wsgi import application
 
     call_command("migrate", interactive=False, verbosity=0)
-    print(
-        f"weiquan 已启动：http://{args.host}:{args.port}/  （数据目录：{settings.DATA_DIR}；按 Ctrl+C 停止）",
-        flush=True,
-    )
+    print(f"weiquan 已启动：http://{args.host}:{args.port}/  （数据目录：{settings.DATA_DIR}；按 Ctrl+C 停止）", flush=True)
     serve(application, host=args.host, port=args.port, threads=args.threads, ident="weiquan")
     return 0
 
@@ -205,9 +200,7 @@ def cmd_chat(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="weiquan", description="卡盟维权助手：分类、证据、逐级升级计划、期限与投诉文书"
-    )
+    parser = argparse.ArgumentParser(prog="weiquan", description="卡盟维权助手：分类、证据、逐级升级计划、期限与投诉文书")
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("plan", help="根据案件文件生成维权计划")
@@ -219,10 +212,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("classify", help="判断一段投诉文字属于哪类问题")
     p.add_argument("text", nargs="?", help="投诉文字；- 表示从标准输入读取")
     p.add_argument("--json", action="store_true", help="输出 JSON")
-    p.add_argument(
-        "--batch", metavar="FILE.jsonl", help='逐行读取 {"id","text"}，逐行输出 JSON（- 为标准输入）'
-    )
-    p.add_argument("--today", help='解析"昨天"等相对日期所用的日期（YYYY-MM-DD）')
+    p.add_argument("--batch", metavar="FILE.jsonl", help='逐行读取 {"id","text"}，逐行输出 JSON（- 为标准输入）')
+    p.add_argument("--today", help="解析\"昨天\"等相对日期所用的日期（YYYY-MM-DD）")
     p.set_defaults(func=cmd_classify)
 
     p = sub.add_parser("docs", help="生成投诉文书（txt/docx/pdf）")
