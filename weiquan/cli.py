@@ -199,6 +199,33 @@ def cmd_chat(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_read(args: argparse.Namespace) -> int:
+    from weiquan.domain.ocr_fields import FIELD_LABELS
+    from weiquan.evidence.reader import ReadError, read_file
+
+    try:
+        reading = read_file(args.file)
+    except ReadError as exc:
+        raise UsageError(f"{args.file}：{exc}") from None
+    if args.json:
+        _print_json(reading.to_dict())
+        return 0
+    from weiquan.domain.evidence import kind_label
+
+    kind = kind_label(reading.kind) if reading.kind != "unknown" else "未能判断"
+    print(f"看起来是：{kind}")
+    if not reading.fields:
+        print("没有读出金额、订单号、时间等信息；下面是识别出的全部文字。")
+    methods = {"alipay": "支付宝", "wechat_pay": "微信支付", "bank_card": "银行卡", "other": "其他"}
+    for name, f in reading.fields.items():
+        value = f"{f.value:,.2f}元" if name == "amount" else methods.get(f.value, f.value)
+        shown = f"{value}（{f.text}）" if name == "payment_method" and f.text else value
+        print(f"  {FIELD_LABELS[name]}：{shown}（把握 {f.confidence:.0%}）")
+    print("识别出的文字：")
+    print(reading.text)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="weiquan", description="卡盟维权助手：分类、证据、逐级升级计划、期限与投诉文书")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -247,6 +274,11 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("verify", help="离线校验证据包（ZIP）：文件哈希与案件日志链")
     p.add_argument("bundle", help="证据包 ZIP 文件")
     p.set_defaults(func=cmd_verify)
+
+    p = sub.add_parser("read", help="离线识别截图或照片：金额、付款时间、订单号、收款方、商品、错误提示")
+    p.add_argument("file", help="图片文件（PNG/JPEG/WebP）")
+    p.add_argument("--json", action="store_true", help="输出 JSON")
+    p.set_defaults(func=cmd_read)
 
     p = sub.add_parser("chat", help="导入客服聊天记录（QQ/微信导出或复制粘贴），找出承诺、拒绝和推诿")
     p.add_argument("file", help="聊天记录文件（txt/CSV/HTML；UTF-8、UTF-16 或 GBK）；- 为标准输入")
