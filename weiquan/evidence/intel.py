@@ -1,0 +1,229 @@
+"""Evidence intelligence for the web pages and the API (one code path with the CLI's domain functions):
+read an evidence image, confirm what was read into the case, import a chat, compare the evidence, queue captures.
+
+Nothing read by OCR or found in a chat changes the case until the consumer confirms it; every change is logged in
+the case's hash-chained log.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from weiquan.cases.models import Case
+from weiquan.domain.agreement import AgreementGap, case_source, check_agreement, reading_source
+from weiquan.domain.chatlog import ChatLog, findings_as_contacts, read_chat
+from weiquan.domain.facts import EvidenceKind, parse_case
+from weiquan.domain.ocr_fields import FIELD_LABELS, parse_amount, parse_time
+from weiquan.evidence.intel_models import CaptureJob, EvidenceReading
+from weiquan.evidence.models import EVIDENCE_KINDS, Evidence
+from weiquan.evidence.services import open_blob
+
+KIND_LABELS = dict(EVIDENCE_KINDS)
+# confirmed reading field → where it goes in the case file
+CASE_FIELDS = {
+    "amount": ("amount",),
+    "paid_at": ("paid_at",),
+    "order_no": ("order_no",),
+    "merchant_order_no": ("order_no",),  # the bill's 商家订单号 is the platform's order number
+    "item": ("item",),
+    "payment_method": ("payment_method",),
+    "merchant_name": ("platform", "merchant_name"),
+}
+READABLE_TYPES = ("image/png", "image/jpeg", "image/webp", "image/gif", "image/bmp", "image/tiff")
+MAX_READ_BYTES = 20 * 1024 * 1024
+
+
+class IntelError(ValueError):
+    """A request that cannot be done; ``message`` is Chinese and names the field."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+# --- OCR -----------------------------------------------------------------------------------------------------------
+
+
+def read_evidence(evidence: Evidence) -> EvidenceReading:
+    """OCR an evidence image once (later calls return the stored reading)."""
+    existing = EvidenceReading.objects.filter(evidence=evidence).first()
+    if existing is not None:
+        return existing
+    if not evidence.has_file or not evidence.content_type.startswith("image/"):
+        raise IntelError(_("只能识别图片证据（截图或照片）"))
+    if (evidence.size or 0) > MAX_READ_BYTES:
+        raise IntelError(_("图片太大，无法识别"))
+    from PIL import Image
+
+    from weiquan.evidence.reader import ReadError, read_bytes
+
+    with open_blob(evidence) as fh:
+        data = fh.read()
+    try:
+        reading = read_bytes(data)
+        import io
+
+        with Image.open(io.BytesIO(data)) as img:
+            width, height = img.size
+    except ReadError as exc:
+        raise IntelError(str(exc)) from None
+    row, _created = EvidenceReading.objects.update_or_create(
+        evidence=evidence,
+        defaults={
+            "kind": reading.kind,
+            "layout": reading.layout,
+            "text": reading.text,
+            "fields": {k: v.to_dict() for k, v in reading.fields.items()},
+            "width": width,
+            "height": height,
+            "read_at": timezone.now(),
+        },
+    )
+    return row
+
+
+def _clean_value(name: str, raw: Any) -> Any:
+    text = str(raw).strip() if raw is not None else ""
+    label = FIELD_LABELS.get(name, name)
+    if not text:
+        raise IntelError(_("%(label)s：不能为空；不想采用就取消勾选") % {"label": label})
+    if name == "amount":
+        value = parse_amount(text)
+        if value is None:
+            raise IntelError(_("%(label)s：请写成数字，例如 1299.00") % {"label": label})
+        return f"{value:.2f}"
+    if name == "paid_at":
+        iso = parse_time(text)
+        if iso is None:
+            try:
+                iso = dt.datetime.fromisoformat(text).isoformat()
+            except ValueError:
+                raise IntelError(_("%(label)s：请写成 2026-11-20 10:00:05") % {"label": label}) from None
+        return iso
+    if name == "payment_method":
+        choices = {"alipay": "alipay", "支付宝": "alipay", "wechat_pay": "wechat_pay", "微信支付": "wechat_pay"}
+        choices |= {"bank_card": "bank_card", "银行卡": "bank_card", "other": "other", "其他": "other"}
+        if text not in choices:
+            raise IntelError(_("%(label)s：可选 支付宝、微信支付、银行卡、其他") % {"label": label})
+        return choices[text]
+    limit = 128 if name.endswith("order_no") else 200
+    if len(text) > limit:
+        raise IntelError(_("%(label)s：太长，最多 %(n)d 个字") % {"label": label, "n": limit})
+    return text
+
+
+def confirm_reading(
+    reading: EvidenceReading, confirmed: dict[str, Any], actor: Any = None, *, correct_kind: bool = False
+) -> Case:
+    """Puts the consumer's confirmed (possibly corrected) values into the case; nothing else enters it.
+
+    ``correct_kind``: the consumer agrees the file is what the reading says (a bill uploaded as 卡密失效截图 then
+    counts in the checklist only for what a bill proves). Raises IntelError / CaseFileError, changing nothing.
+    """
+    unknown = [k for k in confirmed if k not in CASE_FIELDS and k != "error_text"]
+    if unknown:
+        raise IntelError(_("未知的字段：%s") % "、".join(unknown))
+    values = {k: _clean_value(k, v) for k, v in confirmed.items()}
+    evidence = reading.evidence
+    case = Case.objects.get(pk=evidence.case_id)
+    data = case.to_case_file()
+    for name, value in values.items():
+        if name not in CASE_FIELDS:
+            continue
+        target: dict[str, Any] = data
+        *parents, leaf = CASE_FIELDS[name]
+        for p in parents:
+            target = target[p]
+        target[leaf] = value
+        if name == "paid_at":
+            data["paid_at_time_known"] = "T" in value
+    facts = parse_case(data)  # CaseFileError (Chinese, naming the field) if a value does not fit the case
+    with transaction.atomic():
+        case.apply_facts(facts)
+        case.save()
+        reading.confirmed = values
+        reading.confirmed_at = timezone.now()
+        reading.save(update_fields=["confirmed", "confirmed_at"])
+        payload: dict[str, Any] = {"evidence": str(evidence.public_id), "confirmed": values}
+        if correct_kind and reading.kind in KIND_LABELS and reading.kind != evidence.kind:
+            payload["kind_from"], payload["kind_to"] = evidence.kind, reading.kind
+            Evidence.objects.filter(pk=evidence.pk).update(kind=reading.kind)
+        case.log("reading_confirmed", payload, actor)
+    case.refresh_reminder()
+    return case
+
+
+# --- chat ----------------------------------------------------------------------------------------------------------
+
+
+def import_chat(case: Case, data: bytes, actor: Any = None, *, platform: str | None = None) -> ChatLog:
+    """Reads the chat and adds its findings as platform_cs contacts (one per moment, never twice)."""
+    log = read_chat(data, platform=platform)  # ChatLogError (Chinese) for unreadable input
+    existing = {(c.at, c.channel) for c in case.contacts.all()}
+    for c in findings_as_contacts(log.findings):
+        at = dt.datetime.fromisoformat(c["at"])
+        if (at, c["channel"]) in existing:
+            continue
+        fields = {**c, "at": at}
+        if "promise_by" in fields:
+            fields["promise_by"] = dt.datetime.fromisoformat(fields["promise_by"])
+        case.add_contact(actor, **fields)
+    return log
+
+
+# --- agreement -----------------------------------------------------------------------------------------------------
+
+
+def case_agreement(case: Case) -> list[AgreementGap]:
+    """Disagreements between the confirmed readings and the case's own facts (see domain/agreement.py)."""
+    sources = [case_source(case.to_case_file())]
+    readings = EvidenceReading.objects.filter(evidence__case=case, confirmed__isnull=False).select_related("evidence")
+    for r in readings:
+        values = {**r.values(), **(r.confirmed or {})}
+        label = f"{KIND_LABELS.get(r.evidence.kind, r.evidence.kind)}「{r.evidence.original_name}」"
+        sources.append(reading_source(label, r.evidence.kind, values))
+    return check_agreement(sources)
+
+
+# --- captures ------------------------------------------------------------------------------------------------------
+
+
+def check_capture_url(url: str) -> str:
+    """The URL if it may be captured: http(s), a host name, and (in production) a public address."""
+    url = (url or "").strip()
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise IntelError(_("网址：请填写以 http:// 或 https:// 开头的完整网址"))
+    if len(url) > 2000:
+        raise IntelError(_("网址：太长"))
+    from weiquan.platforms.outbound import OutboundError, resolve
+
+    try:
+        resolve(parts.hostname, parts.port or (443 if parts.scheme == "https" else 80))
+    except OutboundError as exc:
+        raise IntelError(_("网址：%s") % exc.message) from None
+    return url
+
+
+def queue_capture(case: Case, url: str, kind: str = "platform_terms", actor: Any = None) -> CaptureJob:
+    url = check_capture_url(url)
+    if kind not in KIND_LABELS:
+        raise IntelError(_("未知的证据种类：%s") % kind)
+    pending = case.capture_jobs.filter(status__in=("queued", "running")).count()
+    if pending >= getattr(settings, "WEIQUAN_CAPTURE_MAX_PENDING", 3):
+        raise IntelError(_("已有取证任务在排队，请等它们完成后再提交"))
+    with transaction.atomic():
+        job = CaptureJob.objects.create(case=case, url=url, kind=kind)
+        case.log("capture_requested", {"job": str(job.public_id), "url": url, "kind": kind}, actor)
+    return job
+
+
+def capture_kind(kind: str) -> EvidenceKind:
+    return kind  # type: ignore[return-value]
