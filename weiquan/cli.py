@@ -166,8 +166,15 @@ def cmd_moderation(args: argparse.Namespace) -> int:
 
 def cmd_verify(args: argparse.Namespace) -> int:
     from weiquan.evidence.verify import verify_bundle
+    from weiquan.evidence.verify_capture import verify_capture, verify_stamped
 
-    report = verify_bundle(Path(args.bundle))
+    path = Path(args.bundle)
+    if path.is_dir() or not path.name.lower().endswith(".zip"):
+        report = verify_capture(path) if path.is_dir() else verify_stamped(path)
+        sys.stdout.write(report.text())
+        return 0 if report.ok else 1
+    report = verify_bundle(path)
+    verify_stamped(path, report)
     sys.stdout.write(report.text())
     return 0 if report.ok else 1
 
@@ -226,6 +233,45 @@ def cmd_read(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_capture(args: argparse.Namespace) -> int:
+    from weiquan.evidence.capture import CaptureError, CaptureUnavailable, capture
+    from weiquan.evidence.tsa import NO_TSA_NOTE, TsaError, stamp, tsa_url
+
+    try:
+        result = capture(args.url, Path(args.out), timeout=args.timeout)
+    except CaptureUnavailable as exc:
+        print(f"错误：{exc}", file=sys.stderr)
+        return 3
+    except CaptureError as exc:
+        raise UsageError(str(exc)) from None
+    for f in result.files:
+        print(f)
+    if tsa_url():
+        try:
+            print(stamp(result.folder / "manifest.json"))
+        except TsaError as exc:
+            print(f"时间戳未加盖：{exc}", file=sys.stderr)
+    else:
+        print(NO_TSA_NOTE)
+    return 0
+
+
+def cmd_stamp(args: argparse.Namespace) -> int:
+    from weiquan.evidence.tsa import TsaError, stamp
+
+    url = args.tsa or None
+    for name in args.files:
+        path = Path(name)
+        target = path / "manifest.json" if path.is_dir() else path
+        if not target.is_file():
+            raise UsageError(f"找不到文件：{target}")
+        try:
+            print(stamp(target, url))
+        except TsaError as exc:
+            raise UsageError(str(exc)) from None
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="weiquan", description="卡盟维权助手：分类、证据、逐级升级计划、期限与投诉文书")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -271,9 +317,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--interval", type=int, default=60)
     p.set_defaults(func=cmd_remind)
 
-    p = sub.add_parser("verify", help="离线校验证据包（ZIP）：文件哈希与案件日志链")
-    p.add_argument("bundle", help="证据包 ZIP 文件")
+    p = sub.add_parser("verify", help="离线校验证据包（ZIP）、网页取证目录或带 .tsr 时间戳的文件")
+    p.add_argument("bundle", help="证据包 ZIP 文件、网页取证目录，或带 .tsr 的文件")
     p.set_defaults(func=cmd_verify)
+
+    p = sub.add_parser("capture", help="网页取证：无头浏览器打开网页，保存 WARC、整页截图、文字和清单")
+    p.add_argument("url", help="网址（http:// 或 https://）")
+    p.add_argument("--out", required=True, help="输出目录（新的或空的）")
+    p.add_argument("--timeout", type=float, default=30.0, help="最长等待秒数（默认 30）")
+    p.set_defaults(func=cmd_capture)
+
+    p = sub.add_parser("stamp", help="加盖可信时间戳（RFC 3161，WEIQUAN_TSA_URL）：在文件旁写 .tsr")
+    p.add_argument("files", nargs="+", help="文件、证据包 ZIP 或网页取证目录（目录则为其 manifest.json 加盖）")
+    p.add_argument("--tsa", help="时间戳服务网址（默认 WEIQUAN_TSA_URL）")
+    p.set_defaults(func=cmd_stamp)
 
     p = sub.add_parser("read", help="离线识别截图或照片：金额、付款时间、订单号、收款方、商品、错误提示")
     p.add_argument("file", help="图片文件（PNG/JPEG/WebP）")

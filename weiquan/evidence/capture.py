@@ -15,6 +15,7 @@ Every request the page makes passes ``guard(url)`` first (the server refuses pri
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 import json
@@ -115,10 +116,12 @@ def tls_certificate(host: str, port: int, timeout: float = 5.0) -> dict[str, Any
     ctx.check_hostname = False
     ctx.verify_mode = ssl.CERT_NONE  # record what was presented, valid or not; Chromium already judged it
     try:
-        with socket.create_connection((host, port), timeout=timeout) as sock:
-            with ctx.wrap_socket(sock, server_hostname=host) as tls:
-                der = tls.getpeercert(binary_form=True)
-                version = tls.version()
+        with (
+            socket.create_connection((host, port), timeout=timeout) as sock,
+            ctx.wrap_socket(sock, server_hostname=host) as tls,
+        ):
+            der = tls.getpeercert(binary_form=True)
+            version = tls.version()
     except (OSError, ssl.SSLError):
         return None
     if not der:
@@ -160,7 +163,9 @@ def _write_warc(path: Path, url: str, exchanges: list[_Exchange], info: dict[str
             req = writer.create_warc_record(
                 ex.url,
                 "request",
-                http_headers=StatusAndHeaders(f"{ex.method} {target} HTTP/1.1", req_headers, is_http_request=True),
+                http_headers=StatusAndHeaders(
+                    f"{ex.method} {target} HTTP/1.1", req_headers, is_http_request=True
+                ),
                 warc_headers_dict={"WARC-Date": ex.at.strftime("%Y-%m-%dT%H:%M:%SZ")},
             )
             headers: list[tuple[str, str]] = []
@@ -177,7 +182,9 @@ def _write_warc(path: Path, url: str, exchanges: list[_Exchange], info: dict[str
                 "response",
                 payload=io.BytesIO(ex.body),
                 length=len(ex.body),
-                http_headers=StatusAndHeaders(f"{ex.status} {ex.reason}".strip(), headers, protocol="HTTP/1.1"),
+                http_headers=StatusAndHeaders(
+                    f"{ex.status} {ex.reason}".strip(), headers, protocol="HTTP/1.1"
+                ),
                 warc_headers_dict={"WARC-Date": ex.at.strftime("%Y-%m-%dT%H:%M:%SZ")},
             )
             writer.write_request_response_pair(req, resp)
@@ -257,10 +264,10 @@ def capture(
                 final_url = page.url
                 server_addr = response.server_addr()
                 remaining = max(1.0, timeout - (time.monotonic() - started))
-                try:
+                with contextlib.suppress(
+                    PlaywrightError
+                ):  # a page that keeps polling: capture what has loaded
                     page.wait_for_load_state("networkidle", timeout=int(min(5.0, remaining) * 1000))
-                except PlaywrightError:
-                    pass  # a page that keeps polling: capture what has loaded
                 page.screenshot(path=str(out / PNG_NAME), full_page=True, timeout=ms)
                 (out / TEXT_NAME).write_text(page.inner_text("body", timeout=ms), encoding="utf-8")
                 for resp in responses:
@@ -325,5 +332,7 @@ def capture(
         "files": [{"path": f.name, "size": f.stat().st_size, "sha256": sha256_file(f)} for f in files],
         "note": SHA256_NOTE,
     }
-    (out / MANIFEST_NAME).write_text(json.dumps(manifest, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    (out / MANIFEST_NAME).write_text(
+        json.dumps(manifest, ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
+    )
     return CaptureResult(out, manifest, [*files, out / MANIFEST_NAME])

@@ -7,19 +7,23 @@ the case's hash-chained log.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import io
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from weiquan.cases.models import Case
 from weiquan.domain.agreement import AgreementGap, case_source, check_agreement, reading_source
 from weiquan.domain.chatlog import ChatLog, findings_as_contacts, read_chat
-from weiquan.domain.facts import EvidenceKind, parse_case
+from weiquan.domain.facts import parse_case
 from weiquan.domain.ocr_fields import FIELD_LABELS, parse_amount, parse_time
 from weiquan.evidence.intel_models import CaptureJob, EvidenceReading
 from weiquan.evidence.models import EVIDENCE_KINDS, Evidence
@@ -108,7 +112,12 @@ def _clean_value(name: str, raw: Any) -> Any:
                 raise IntelError(_("%(label)s：请写成 2026-11-20 10:00:05") % {"label": label}) from None
         return iso
     if name == "payment_method":
-        choices = {"alipay": "alipay", "支付宝": "alipay", "wechat_pay": "wechat_pay", "微信支付": "wechat_pay"}
+        choices = {
+            "alipay": "alipay",
+            "支付宝": "alipay",
+            "wechat_pay": "wechat_pay",
+            "微信支付": "wechat_pay",
+        }
         choices |= {"bank_card": "bank_card", "银行卡": "bank_card", "other": "other", "其他": "other"}
         if text not in choices:
             raise IntelError(_("%(label)s：可选 支付宝、微信支付、银行卡、其他") % {"label": label})
@@ -184,7 +193,9 @@ def import_chat(case: Case, data: bytes, actor: Any = None, *, platform: str | N
 def case_agreement(case: Case) -> list[AgreementGap]:
     """Disagreements between the confirmed readings and the case's own facts (see domain/agreement.py)."""
     sources = [case_source(case.to_case_file())]
-    readings = EvidenceReading.objects.filter(evidence__case=case, confirmed__isnull=False).select_related("evidence")
+    readings = EvidenceReading.objects.filter(evidence__case=case, confirmed__isnull=False).select_related(
+        "evidence"
+    )
     for r in readings:
         values = {**r.values(), **(r.confirmed or {})}
         label = f"{KIND_LABELS.get(r.evidence.kind, r.evidence.kind)}「{r.evidence.original_name}」"
@@ -225,5 +236,95 @@ def queue_capture(case: Case, url: str, kind: str = "platform_terms", actor: Any
     return job
 
 
-def capture_kind(kind: str) -> EvidenceKind:
-    return kind  # type: ignore[return-value]
+STALE_AFTER = dt.timedelta(minutes=10)  # a worker that died mid-capture: its job is queued again
+MAX_ATTEMPTS = 3
+
+
+def claim_capture(now: dt.datetime | None = None) -> CaptureJob | None:
+    """Claims the oldest queued job with a conditional UPDATE: of two workers, exactly one wins a job."""
+    now = now or timezone.now()
+    CaptureJob.objects.filter(
+        status="running", claimed_at__lt=now - STALE_AFTER, attempts__lt=MAX_ATTEMPTS
+    ).update(status="queued")
+    CaptureJob.objects.filter(status="running", claimed_at__lt=now - STALE_AFTER).update(
+        status="failed", error=_("多次取证都没有完成，请稍后重新提交"), finished_at=now
+    )
+    candidates = (
+        CaptureJob.objects.filter(status="queued").order_by("created_at", "pk").values_list("pk", flat=True)
+    )
+    for pk in candidates[:10]:
+        won = CaptureJob.objects.filter(pk=pk, status="queued").update(
+            status="running", claimed_at=now, attempts=F("attempts") + 1
+        )
+        if won == 1:
+            return CaptureJob.objects.select_related("case").get(pk=pk)
+    return None
+
+
+def _guard(url: str) -> None:
+    from weiquan.evidence.capture import CaptureError
+    from weiquan.platforms.outbound import OutboundError, resolve
+
+    parts = urlsplit(url)
+    if parts.scheme in ("data", "blob", "about"):
+        return
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise CaptureError(_("只允许 http/https 网址"))
+    try:
+        resolve(parts.hostname, parts.port or (443 if parts.scheme == "https" else 80))
+    except OutboundError as exc:
+        raise CaptureError(exc.message) from None
+
+
+def run_capture(job: CaptureJob) -> str:
+    """Captures the job's page, stores the folder (ZIP) as evidence of the case; returns "done" or "failed"."""
+    import tempfile
+    import zipfile
+
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from weiquan.evidence.capture import CaptureError, capture
+    from weiquan.evidence.services import EvidenceRejected, store_upload
+    from weiquan.evidence.tsa import TsaError, stamp, tsa_url
+
+    case = job.case
+    try:
+        with tempfile.TemporaryDirectory(prefix="capture-") as tmp:
+            folder = Path(tmp) / "capture"
+            capture(
+                job.url,
+                folder,
+                timeout=float(getattr(settings, "WEIQUAN_CAPTURE_TIMEOUT", 30)),
+                max_bytes=int(getattr(settings, "WEIQUAN_CAPTURE_MAX_BYTES", 30 * 1024 * 1024)),
+                guard=_guard,
+            )
+            if tsa_url():
+                with contextlib.suppress(TsaError):  # the capture still counts, without trusted time
+                    stamp(folder / "manifest.json")
+            buf = io.BytesIO()
+            with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
+                for f in sorted(folder.iterdir()):
+                    zf.write(f, f.name)
+            host = urlsplit(job.url).hostname or "page"
+            upload = SimpleUploadedFile(f"网页取证-{host}.zip", buf.getvalue(), "application/zip")
+            evidence = store_upload(
+                case, upload, kind=job.kind, description=_("网页取证：%s") % job.url[:250]
+            )
+    except (CaptureError, EvidenceRejected) as exc:
+        message = getattr(exc, "message", None) or str(exc)
+        CaptureJob.objects.filter(pk=job.pk).update(
+            status="failed", error=message, finished_at=timezone.now()
+        )
+        case.log("capture_failed", {"job": str(job.public_id), "url": job.url, "error": message})
+        return "failed"
+    CaptureJob.objects.filter(pk=job.pk).update(
+        status="done", evidence=evidence, finished_at=timezone.now(), error=""
+    )
+    return "done"
+
+
+def process_one_capture() -> str | None:
+    job = claim_capture()
+    if job is None:
+        return None
+    return run_capture(job)

@@ -24,7 +24,9 @@ class EvidenceReading(models.Model):
     width = models.PositiveIntegerField(default=0)
     height = models.PositiveIntegerField(default=0)
     read_at = models.DateTimeField(default=timezone.now)
-    confirmed = models.JSONField(null=True, blank=True)  # {name: value} as the consumer confirmed or corrected
+    confirmed = models.JSONField(
+        null=True, blank=True
+    )  # {name: value} as the consumer confirmed or corrected
     confirmed_at = models.DateTimeField(null=True, blank=True)
 
     def values(self) -> dict[str, Any]:
