@@ -143,3 +143,21 @@ def test_worker_stores_the_capture_as_evidence_of_the_case(alice_case, site, set
     assert job.evidence.content_type == "application/zip"
     assert "网页取证" in job.evidence.description
     assert alice_case.events.filter(kind="evidence_uploaded").exists()
+
+
+@pytest.mark.django_db
+def test_api_queues_a_capture_for_the_owner_only(client, alice_case, bob, settings):
+    from weiquan.accounts.models import ApiToken
+
+    settings.WEIQUAN_ALLOW_LOCAL_VERIFICATION = False
+    alice = {"HTTP_AUTHORIZATION": f"Bearer {ApiToken.issue(alice_case.owner)}"}
+    outsider = {"HTTP_AUTHORIZATION": f"Bearer {ApiToken.issue(bob)}"}
+    url = f"/api/cases/{alice_case.public_id}/captures"
+    body = {"url": "http://127.0.0.1/rules"}
+    assert client.post(url, body, content_type="application/json", **outsider).status_code == 404
+    r = client.post(url, body, content_type="application/json", **alice)
+    assert r.status_code == 422 and "内网或本机地址" in r.json()["error"]
+    settings.WEIQUAN_ALLOW_LOCAL_VERIFICATION = True
+    r = client.post(url, body, content_type="application/json", **alice)
+    assert r.status_code == 202 and r.json()["status"] == "queued"
+    assert [j["url"] for j in client.get(url, **alice).json()] == ["http://127.0.0.1/rules"]

@@ -209,3 +209,24 @@ def test_cli_chat_case_merges_findings_so_the_plan_moves_to_12315(tmp_path, caps
     merged_file.write_text(json.dumps(merged, ensure_ascii=False), encoding="utf-8")
     assert main(["plan", str(merged_file), "--today", "2026-11-26", "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["next_action"]["channel"] == "12315"
+
+
+@pytest.mark.django_db
+def test_api_chat_import_adds_the_findings_as_contacts_of_the_owners_case(client, alice_case, bob):
+    from weiquan.accounts.models import ApiToken
+
+    alice = {"HTTP_AUTHORIZATION": f"Bearer {ApiToken.issue(alice_case.owner)}"}
+    outsider = {"HTTP_AUTHORIZATION": f"Bearer {ApiToken.issue(bob)}"}
+    url = f"/api/cases/{alice_case.public_id}/chat"
+    before = alice_case.contacts.count()
+    r = client.post(url, {"file": io.BytesIO(QQ_EXPORT.encode("gbk"))}, **outsider)
+    assert r.status_code == 404
+    r = client.post(url, {"file": io.BytesIO(QQ_EXPORT.encode("gbk"))}, **alice)
+    assert r.status_code == 200, r.content
+    assert r.json()["encoding"] == "gbk" and r.json()["contacts_added"] == 3
+    # importing the same chat again adds nothing
+    r = client.post(url, {"file": io.BytesIO(QQ_EXPORT.encode("utf-8"))}, **alice)
+    assert r.json()["contacts_added"] == 0
+    assert alice_case.contacts.count() == before + 3
+    r = client.post("/api/chat", {"file": io.BytesIO(bytes(range(128, 256)) * 40)}, **alice)
+    assert r.status_code == 422 and "乱码" in r.json()["error"]

@@ -29,7 +29,9 @@ def shots(tmp_path_factory):
 def readings(shots):
     from weiquan.evidence.reader import read_file
 
-    return {name: read_file(path) for name, path in shots.items()}
+    # Four OCR runs in the whole module: the two bills here, the error screen through the CLI, the order page
+    # through the API.
+    return {name: read_file(shots[name]) for name in ("alipay", "wechat")}
 
 
 def values(reading):
@@ -63,26 +65,12 @@ def test_wechat_bill_reads_chinese_date_and_merchant_number(readings):
     assert v["payment_method"] == "wechat_pay"
 
 
-def test_order_page_and_error_screen(readings):
-    order = readings["order"]
-    assert order.kind == "order_screenshot"
-    assert values(order) | {} == {
-        "amount": 1299.0,
-        "paid_at": "2026-11-20T09:59:30+08:00",
-        "order_no": "KM20261120001",
-        "item": "1299元游戏点卡",
-        "payment_method": "alipay",
-    }
-    error = readings["error"]
-    assert error.kind == "code_failure_screenshot"
-    assert values(error) == {"error_text": "该卡密已被使用"}
-
-
 def test_cli_read_json_has_kind_text_and_fields_with_boxes(shots, capsys):
     assert main(["read", str(shots["error"]), "--json"]) == 0
     out = json.loads(capsys.readouterr().out)
     assert out["kind"] == "code_failure_screenshot"
     assert "该卡密已被使用" in out["text"]
+    assert {k: v["value"] for k, v in out["fields"].items()} == {"error_text": "该卡密已被使用"}
     field = out["fields"]["error_text"]
     assert set(field) >= {"value", "confidence", "box"} and len(field["box"]) == 4
 
@@ -194,3 +182,57 @@ def test_matching_evidence_has_no_gap():
     )
     case = case_source({"amount": 1299, "order_no": "KM20261120001", "paid_at": "2026-11-20"})
     assert check_agreement([order, bill, case]) == []
+
+
+# --- the web API: read a stored screenshot, confirm into the case ------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_api_reads_an_order_page_and_only_confirmed_values_enter_the_case(client, alice_case, bob, shots):
+    from weiquan.accounts.models import ApiToken
+
+    alice_api = {"HTTP_AUTHORIZATION": f"Bearer {ApiToken.issue(alice_case.owner)}"}
+    bob_api = {"HTTP_AUTHORIZATION": f"Bearer {ApiToken.issue(bob)}"}
+    with open(shots["order"], "rb") as fh:
+        r = client.post(
+            f"/api/cases/{alice_case.public_id}/evidence",
+            {"file": fh, "kind": "order_screenshot"},
+            **alice_api,
+        )
+    assert r.status_code == 201, r.content
+    evidence_id = r.json()["id"]
+    assert client.get(f"/api/evidence/{evidence_id}/reading", **bob_api).status_code == 404
+
+    r = client.get(f"/api/evidence/{evidence_id}/reading", **alice_api)
+    assert r.status_code == 200, r.content
+    reading = r.json()
+    assert reading["kind"] == "order_screenshot"
+    assert {k: v["value"] for k, v in reading["fields"].items()} == {
+        "amount": 1299.0,
+        "paid_at": "2026-11-20T09:59:30+08:00",
+        "order_no": "KM20261120001",
+        "item": "1299元游戏点卡",
+        "payment_method": "alipay",
+    }
+    alice_case.refresh_from_db()
+    assert str(alice_case.amount) == "100.00"  # read, not yet confirmed: the case is unchanged
+
+    r = client.post(
+        f"/api/evidence/{evidence_id}/reading/confirm",
+        {"fields": {"amount": "1,299.00", "order_no": "KM20261120001"}},
+        content_type="application/json",
+        **alice_api,
+    )
+    assert r.status_code == 200, r.content
+    alice_case.refresh_from_db()
+    assert str(alice_case.amount) == "1299.00" and alice_case.order_no == "KM20261120001"
+    assert alice_case.item == "100元游戏点卡"  # not confirmed, not changed
+    assert alice_case.events.filter(kind="reading_confirmed").exists()
+
+    r = client.post(
+        f"/api/evidence/{evidence_id}/reading/confirm",
+        {"fields": {"amount": "很多"}},
+        content_type="application/json",
+        **alice_api,
+    )
+    assert r.status_code == 422 and "金额" in r.json()["error"]
