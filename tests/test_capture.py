@@ -159,5 +159,5 @@ def test_api_queues_a_capture_for_the_owner_only(client, alice_case, bob, settin
     assert r.status_code == 422 and "内网或本机地址" in r.json()["error"]
     settings.WEIQUAN_ALLOW_LOCAL_VERIFICATION = True
     r = client.post(url, body, content_type="application/json", **alice)
-    assert r.status_code == 202 and r.json()["status"] == "queued"
+    assert r.status_code == 201 and r.json()["status"] == "queued"
     assert [j["url"] for j in client.get(url, **alice).json()] == ["http://127.0.0.1/rules"]

@@ -191,7 +191,7 @@ class CaptureIn(Schema):
 
 @router.post(
     "/cases/{case_id}/captures",
-    response={202: dict[str, Any], **ERRORS},
+    response={201: dict[str, Any], **ERRORS},
     summary="网页取证：排队，由取证进程在后台抓取（WARC、整页截图、文字、清单）",
 )
 def create_capture(request: AuthedRequest, case_id: str, body: CaptureIn) -> Status[Any]:
@@ -200,7 +200,7 @@ def create_capture(request: AuthedRequest, case_id: str, body: CaptureIn) -> Sta
         job = queue_capture(case, body.url, body.kind, request.auth)
     except IntelError as exc:
         raise ApiError(422, exc.message) from None
-    return Status(202, _job_out(job))
+    return Status(201, _job_out(job))
 
 
 @router.get(
