@@ -158,3 +158,33 @@ def test_a_token_inside_the_bundle_and_a_token_beside_it_are_checked(tsa, alice_
         zout.writestr("manifest.json.tsr", token.read_bytes())
     assert main(["verify", str(inner)]) == 0
     assert "manifest.json：可信时间戳有效" in capsys.readouterr().out
+
+
+@pytest.mark.django_db
+def test_stamped_evidence_carries_its_token_into_the_bundle(
+    tsa, alice_case, alice_client, tmp_path, monkeypatch, capsys
+):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from weiquan.evidence.bundle import bundle_file
+    from weiquan.evidence.services import store_upload
+
+    url, _pem = tsa
+    evidence = store_upload(
+        alice_case, SimpleUploadedFile("聊天.txt", "客服：概不退换".encode(), "text/plain"), kind="cs_chat"
+    )
+    monkeypatch.delenv("WEIQUAN_TSA_URL", raising=False)
+    r = alice_client.post(f"/evidence/{evidence.public_id}/stamp", follow=True)
+    assert "SHA-256 只能证明" in r.content.decode()  # no TSA configured: said plainly, nothing stamped
+    monkeypatch.setenv("WEIQUAN_TSA_URL", url)
+    r = alice_client.post(f"/evidence/{evidence.public_id}/stamp", follow=True)
+    assert "已加盖可信时间戳" in r.content.decode()
+    assert alice_case.events.filter(kind="evidence_stamped").exists()
+
+    zpath = tmp_path / "bundle.zip"
+    with bundle_file(alice_case) as src:
+        zpath.write_bytes(src.read())
+    names = zipfile.ZipFile(zpath).namelist()
+    assert any(n.endswith("聊天.txt.tsr") for n in names)
+    assert main(["verify", str(zpath)]) == 0
+    assert "聊天.txt：可信时间戳有效" in capsys.readouterr().out

@@ -25,6 +25,7 @@ from weiquan.evidence.intel import (
     import_chat,
     queue_capture,
     read_evidence,
+    stamp_evidence,
 )
 from weiquan.evidence.intel_models import CaptureJob, EvidenceReading
 from weiquan.evidence.services import evidence_for_owner
@@ -182,6 +183,20 @@ def confirm(request: AuthedRequest, evidence_id: str, body: ConfirmIn) -> dict[s
 def agreement(request: AuthedRequest, case_id: str) -> list[dict[str, Any]]:
     case = case_for_owner(request.auth, case_id)
     return [g.to_dict() for g in case_agreement(case)]
+
+
+@router.post(
+    "/evidence/{evidence_id}/stamp",
+    response={200: dict[str, Any], **ERRORS},
+    summary="为证据文件加盖可信时间戳（RFC 3161，WEIQUAN_TSA_URL）；时间戳随证据包导出",
+)
+def stamp(request: AuthedRequest, evidence_id: str) -> dict[str, Any]:
+    evidence = evidence_for_owner(request.auth, evidence_id)
+    try:
+        row = stamp_evidence(evidence, request.auth)
+    except IntelError as exc:
+        raise ApiError(422, exc.message) from None
+    return {"evidence": str(evidence.public_id), "gen_time": row.gen_time.isoformat(), "tsa": row.tsa}
 
 
 class CaptureIn(Schema):

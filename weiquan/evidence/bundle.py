@@ -44,7 +44,7 @@ def build_bundle(case: Case, out: BinaryIO | Path) -> None:
     """Writes the bundle of ``case`` to ``out`` (a path or a writable binary file)."""
     # Evidence first, then the log: every row read has its log entry committed with it (same transaction), so
     # the log read afterwards covers them all even while uploads go on.
-    items = list(case.evidence.order_by("received_at", "pk"))
+    items = list(case.evidence.select_related("stamp").order_by("received_at", "pk"))
     events = list(case.events.order_by("seq"))
     now = timezone.now()
     paths = {
@@ -71,6 +71,9 @@ def build_bundle(case: Case, out: BinaryIO | Path) -> None:
             info.file_size = ev.size or 0  # known up front, so ZIP64 is chosen for files over 4 GB
             with store.open(ev.sha256) as src, zf.open(info, "w") as dst:
                 shutil.copyfileobj(src, dst, 1024 * 1024)
+            stamp = getattr(ev, "stamp", None)  # an RFC 3161 token beside its file (verify.py checks it)
+            if stamp is not None:
+                zf.writestr(_info(paths[ev.pk] + ".tsr", stamp.stamped_at), bytes(stamp.token))
         zf.writestr(_info(doc_name, now), doc_bytes)
         zf.writestr(_info(MANIFEST, now), json.dumps(manifest, ensure_ascii=False, indent=2))
 

@@ -25,7 +25,7 @@ from weiquan.domain.agreement import AgreementGap, case_source, check_agreement,
 from weiquan.domain.chatlog import ChatLog, findings_as_contacts, read_chat
 from weiquan.domain.facts import parse_case
 from weiquan.domain.ocr_fields import FIELD_LABELS, parse_amount, parse_time
-from weiquan.evidence.intel_models import CaptureJob, EvidenceReading
+from weiquan.evidence.intel_models import CaptureJob, EvidenceReading, EvidenceStamp
 from weiquan.evidence.models import EVIDENCE_KINDS, Evidence
 from weiquan.evidence.services import open_blob
 
@@ -201,6 +201,46 @@ def case_agreement(case: Case) -> list[AgreementGap]:
         label = f"{KIND_LABELS.get(r.evidence.kind, r.evidence.kind)}「{r.evidence.original_name}」"
         sources.append(reading_source(label, r.evidence.kind, values))
     return check_agreement(sources)
+
+
+# --- trusted time --------------------------------------------------------------------------------------------
+
+
+def stamp_evidence(evidence: Evidence, actor: Any = None) -> EvidenceStamp:
+    """Stamps the evidence file's SHA-256 at the configured TSA (WEIQUAN_TSA_URL); IntelError otherwise."""
+    from weiquan.evidence.tsa import NO_TSA_NOTE, TsaError, request_token, tsa_url, verify_token_bytes
+
+    existing = EvidenceStamp.objects.filter(evidence=evidence).first()
+    if existing is not None:
+        return existing
+    if not evidence.has_file:
+        raise IntelError(_("这项证据只有登记，没有上传文件，无法加盖时间戳"))
+    url = tsa_url()
+    if not url:
+        raise IntelError(NO_TSA_NOTE)
+    try:
+        token = request_token(bytes.fromhex(evidence.sha256), url)
+    except TsaError as exc:
+        raise IntelError(str(exc)) from None
+    with open_blob(evidence) as fh:
+        check = verify_token_bytes(fh.read(), token, evidence.original_name, "token")
+    if check.gen_time is None or not (check.ok or all("不在受信任" in p for p in check.problems)):
+        raise IntelError(_("时间戳服务的答复无法核对：%s") % "；".join(check.problems))
+    with transaction.atomic():
+        stamp = EvidenceStamp.objects.create(
+            evidence=evidence, token=token, gen_time=check.gen_time, tsa=check.tsa or ""
+        )
+        evidence.case.log(
+            "evidence_stamped",
+            {
+                "evidence": str(evidence.public_id),
+                "sha256": evidence.sha256,
+                "gen_time": check.gen_time.isoformat(),
+                "tsa": check.tsa,
+            },
+            actor,
+        )
+    return stamp
 
 
 # --- captures ------------------------------------------------------------------------------------------------------

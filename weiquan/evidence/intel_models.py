@@ -53,3 +53,13 @@ class CaptureJob(models.Model):
 
     class Meta:
         ordering = ["created_at", "pk"]
+
+
+class EvidenceStamp(models.Model):
+    """An RFC 3161 token on an evidence file's SHA-256 (the TimeStampResp, DER); goes into the bundle as .tsr."""
+
+    evidence = models.OneToOneField(Evidence, on_delete=models.CASCADE, related_name="stamp")
+    token = models.BinaryField()
+    gen_time = models.DateTimeField()
+    tsa = models.CharField(max_length=300, blank=True)
+    stamped_at = models.DateTimeField(default=timezone.now)

@@ -30,6 +30,7 @@ from weiquan.evidence.intel import (
     import_chat,
     queue_capture,
     read_evidence,
+    stamp_evidence,
 )
 from weiquan.evidence.intel_models import EvidenceReading
 from weiquan.evidence.models import EVIDENCE_KINDS
@@ -44,7 +45,8 @@ METHOD_LABELS = {"alipay": "支付宝", "wechat_pay": "微信支付", "bank_card
 @require_GET
 def case_intel(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
     case = case_for_owner(request.user, public_id)
-    images = [e for e in case.evidence.all() if e.has_file and e.content_type.startswith("image/")]
+    files = [e for e in case.evidence.select_related("stamp") if e.has_file]
+    images = [e for e in files if e.content_type.startswith("image/")]
     readings = {r.evidence_id: r for r in EvidenceReading.objects.filter(evidence__case=case)}
     return render(
         request,
@@ -52,6 +54,7 @@ def case_intel(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
         {
             "case": case,
             "images": [(e, readings.get(e.pk)) for e in images],
+            "files": [(e, getattr(e, "stamp", None)) for e in files],
             "gaps": case_agreement(case),
             "jobs": case.capture_jobs.select_related("evidence").order_by("-created_at")[:10],
             "capture_kinds": [
@@ -118,6 +121,23 @@ def case_capture(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
     else:
         messages.success(request, _("已排队取证，通常一分钟内完成；完成后网页存档会出现在证据列表中。"))
     return redirect("case_intel", public_id)
+
+
+@login_required
+@require_POST
+def evidence_stamp(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
+    evidence = evidence_for_owner(request.user, public_id)
+    try:
+        row = stamp_evidence(evidence, request.user)
+    except IntelError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(
+            request,
+            _("已加盖可信时间戳：%(name)s 在 %(when)s 已存在（%(tsa)s）")
+            % {"name": evidence.original_name, "when": row.gen_time.isoformat(), "tsa": row.tsa},
+        )
+    return redirect("case_intel", evidence.case.public_id)
 
 
 @login_required

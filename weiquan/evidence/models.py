@@ -62,4 +62,4 @@ class Evidence(models.Model):
 
 
 # Evidence intelligence (OCR readings, web capture jobs) keeps its rows in its own module.
-from weiquan.evidence.intel_models import CaptureJob, EvidenceReading  # noqa: E402, F401
+from weiquan.evidence.intel_models import CaptureJob, EvidenceReading, EvidenceStamp  # noqa: E402, F401
