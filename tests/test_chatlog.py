@@ -230,3 +230,30 @@ def test_api_chat_import_adds_the_findings_as_contacts_of_the_owners_case(client
     assert alice_case.contacts.count() == before + 3
     r = client.post("/api/chat", {"file": io.BytesIO(bytes(range(128, 256)) * 40)}, **alice)
     assert r.status_code == 422 and "乱码" in r.json()["error"]
+
+
+def test_html_export_with_the_time_before_the_sender():
+    page = """<html><body><table>
+    <tr><td><div>2026-11-20 10:30:00</div><div>小明</div><div>卡密无效</div></td></tr>
+    <tr><td><div>2026-11-20 10:40:00</div><div>XX卡盟客服</div><div>不退</div></td></tr>
+    <tr><td><div>2026-11-20 10:41:00</div><div>小明</div><div>为什么？</div></td></tr>
+    </table></body></html>"""
+    log = read_chat(page.encode("utf-8")).to_dict()
+    assert [(m["sender"], m["text"]) for m in log["messages"]] == [
+        ("小明", "卡密无效"),
+        ("XX卡盟客服", "不退"),
+        ("小明", "为什么？"),
+    ]
+    assert [f["kind"] for f in log["findings"]] == ["refusal"]
+
+
+def test_a_date_inside_a_message_does_not_start_a_new_one():
+    text = "2026-11-20 10:30:00 小明\n我是2026-11-20 10:00付的款\n2026-11-20 我买的卡\n2026-11-20 10:31:00 客服\n概不退换\n"
+    log = read_chat(text.encode("utf-8"))
+    assert [m.text for m in log.messages] == ["我是2026-11-20 10:00付的款\n2026-11-20 我买的卡", "概不退换"]
+
+
+def test_utf8_read_as_latin1_is_garbled():
+    mojibake = WECHAT_TEXT.encode("utf-8").decode("latin-1").encode("utf-8")
+    with pytest.raises(ChatLogError, match="乱码"):
+        read_chat(mojibake)

@@ -105,7 +105,20 @@ def _looks_like_text(text: str) -> bool:
     if not sample.strip():
         return False
     normal = len(_NORMAL.findall(sample))
-    return normal / len(sample) >= 0.97
+    if normal / len(sample) < 0.97:
+        return False
+    # UTF-8 read as Latin-1 ("å¡å¯"): many accented Latin letters and hardly any Chinese
+    latin = len(re.findall(r"[\u00c0-\u00ff]", sample))
+    cjk = len(re.findall(r"[\u4e00-\u9fff]", sample))
+    return not (latin > 20 and latin > cjk)
+
+
+def _valid_utf8(data: bytes) -> bool:
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def decode(data: bytes) -> tuple[str, str]:
@@ -136,9 +149,11 @@ def decode(data: bytes) -> tuple[str, str]:
             continue
         if _looks_like_text(text):
             return text, name
+        if codec == "utf-8":
+            break  # valid UTF-8 that reads as garbage (double-encoded text): no other reading is better
     import charset_normalizer
 
-    best = charset_normalizer.from_bytes(data).best()
+    best = None if _valid_utf8(data) else charset_normalizer.from_bytes(data).best()
     if best is not None:
         text = str(best)
         if _looks_like_text(text):
@@ -167,7 +182,7 @@ _STAMP_LINE = re.compile(rf"^{_OPEN}(?:{_DT}|{_TIME_ONLY}){_CLOSE}$")
 _TIME_FIRST = re.compile(rf"^{_OPEN}{_DT}{_CLOSE}\s+(?P<rest>\S.*)$")
 # sender first: "sender 2026-11-20 10:30:15" / "sender (2026-11-20 10:30):" / "sender: [2026-11-20 10:30] text"
 _SENDER_FIRST = re.compile(
-    rf"^(?P<sender>[^\s:：].{{0,40}}?)\s*{_OPEN}{_DT}{_CLOSE}\s*[:：]?\s*(?P<rest>.*)$"
+    rf"^(?P<sender>[^\s:：].{{0,40}}?)\s*{_OPEN}{_DT}{_CLOSE}\s*(?:[:：]\s*(?P<rest>.*))?$"
 )
 _INLINE = re.compile(r"^(?P<sender>[^\s:：\[(（][^:：\t]{0,29}?)\s*[:：\t]\s*(?P<text>\S.*)$")
 _QQ_SUFFIX = re.compile(r"\s*(?:\(\d{5,12}\)|<[^<>@\s]+@[^<>\s]+>|（\d{5,12}）)$")
@@ -232,6 +247,11 @@ def _clean_sender(sender: str) -> str:
     return _QQ_SUFFIX.sub("", sender.strip()).strip(" :：")
 
 
+def _timed(m: re.Match[str] | None) -> re.Match[str] | None:
+    """A header match only when it carries a time of day: "2026-11-20 我买的…" is a message, not a header."""
+    return m if m is not None and m.group("h") is not None else None
+
+
 def _parse_lines(lines: list[str]) -> list[_Draft]:
     """The shared state machine for text, HTML-as-text and copy-paste."""
     drafts: list[_Draft] = []
@@ -239,27 +259,30 @@ def _parse_lines(lines: list[str]) -> list[_Draft]:
     # "name: text" only starts a message when the file has no header lines.
     header_mode = False
     for line in lines[:2000]:
-        m = _TIME_FIRST.match(line)
+        m = _timed(_TIME_FIRST.match(line.strip()))
         if m and not _INLINE.match(m.group("rest")) and len(m.group("rest")) <= 40:
             header_mode = True
             break
-        m2 = _SENDER_FIRST.match(line)
+        m2 = _timed(_SENDER_FIRST.match(line.strip()))
         if m2 and not m2.group("rest"):
             header_mode = True
             break
     current: _Draft | None = None
     clock: dt.datetime | None = None
     pending: str | None = None  # a short bare line right before a time line: the sender (HTML exports)
-    for raw in lines:
-        line = raw.strip()
-        if not line or _HEADER_LINES.match(line):
-            continue
+    expect_sender = False  # a time line with no sender before it: the next short line may be the sender
+    cleaned = [raw.strip() for raw in lines]
+    cleaned = [x for x in cleaned if x and not _HEADER_LINES.match(x)]
+    # Block exports put the sender before the time, or after it: the first time line tells which.
+    first_stamp = next((i for i, x in enumerate(cleaned) if _STAMP_LINE.match(x)), None)
+    sender_first = bool(first_stamp)  # a line (the sender) comes before the first time line
+    for i, line in enumerate(cleaned):
         m = _STAMP_LINE.match(line)
         if m:
             stamp = _stamp(m, clock.date() if clock else None)
             if stamp is not None:
                 clock = stamp
-                if pending is not None:
+                if pending is not None and sender_first:
                     if current is not None and current.lines and current.lines[-1] == pending:
                         current.lines.pop()
                     current = _Draft(clock, _clean_sender(pending), [])
@@ -267,8 +290,10 @@ def _parse_lines(lines: list[str]) -> list[_Draft]:
                     pending = None
                 else:
                     current = None
+                    expect_sender = not sender_first
+                    pending = None
                 continue
-        m = _TIME_FIRST.match(line)
+        m = _timed(_TIME_FIRST.match(line))
         if m:
             stamp = _stamp(m)
             rest = m.group("rest").strip()
@@ -283,22 +308,31 @@ def _parse_lines(lines: list[str]) -> list[_Draft]:
                 else:
                     current = _Draft(stamp, _clean_sender(rest), [])
                 drafts.append(current)
-                pending = None
+                pending, expect_sender = None, False
                 continue
-        m = _SENDER_FIRST.match(line)
+        m = _timed(_SENDER_FIRST.match(line))
         if m:
             stamp = _stamp(m)
             if stamp is not None:
                 clock = stamp
-                rest = m.group("rest").strip()
+                rest = (m.group("rest") or "").strip()
                 current = _Draft(stamp, _clean_sender(m.group("sender")), [rest] if rest else [])
                 drafts.append(current)
-                pending = None
+                pending, expect_sender = None, False
                 continue
         if not header_mode:
             inline = _INLINE.match(line)
             if inline:
                 current = _Draft(clock, _clean_sender(inline.group("sender")), [inline.group("text")])
+                drafts.append(current)
+                pending, expect_sender = None, False
+                continue
+        if expect_sender and current is None:
+            # time, then sender, then content (some HTML exports): a short name followed by a non-time line
+            following = cleaned[i + 1] if i + 1 < len(cleaned) else ""
+            expect_sender = False
+            if len(line) <= 30 and following and not _STAMP_LINE.match(following):
+                current = _Draft(clock, _clean_sender(line), [])
                 drafts.append(current)
                 pending = None
                 continue
