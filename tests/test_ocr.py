@@ -236,3 +236,35 @@ def test_api_reads_an_order_page_and_only_confirmed_values_enter_the_case(client
         **alice_api,
     )
     assert r.status_code == 422 and "金额" in r.json()["error"]
+
+
+def test_a_long_payee_wrapped_under_a_right_aligned_value_is_joined():
+    r = extract(
+        [
+            line("商户全称", 55, 935, 225, 985),
+            line("广州市某某某网络信息技术", 500, 935, 1030, 985),
+            line("有限公司", 850, 995, 1030, 1040),
+            line("支付方式", 55, 1060, 225, 1110),
+            line("零钱", 950, 1060, 1030, 1110),
+        ]
+    )
+    assert r.fields["merchant_name"].value == "广州市某某某网络信息技术有限公司"
+    assert r.fields["payment_method"].value == "wechat_pay"
+
+
+def test_error_screen_with_an_invalid_code_message():
+    r = extract([line("兑换", 400, 60, 600, 110), line("激活码无效，请检查后重试", 200, 700, 880, 760)])
+    assert r.kind == "code_failure_screenshot"
+    assert r.fields["error_text"].value == "激活码无效，请检查后重试"  # as shown, not normalised
+
+
+def test_a_registered_name_keeps_its_full_width_brackets():
+    r = extract(
+        [
+            line("收款方全称：某某（深圳）网络科技有限公司", 55, 300, 900, 345),
+            line("商家订单号", 55, 400, 260, 445),
+            line("ＫＭ１２３４５６", 330, 400, 600, 445),
+        ]
+    )
+    assert r.fields["merchant_name"].value == "某某（深圳）网络科技有限公司"
+    assert r.fields["merchant_order_no"].value == "KM123456"

@@ -195,9 +195,11 @@ _FIELD_OF = [(name, re.compile(rf"^(?:{p})$")) for name, p in _LABELS]
 # a later label for the same field beats an earlier one only when it ranks higher here (支付时间 over 下单时间)
 _TIME_RANK = ["支付时间", "付款时间", "交易时间", "成交时间", "创建时间", "下单时间", "订单时间", "购买时间"]
 
+_VERBATIM = ("merchant_name", "item")
+_WRAPPING = ("order_no", "merchant_order_no", "merchant_name", "item")
 _ERROR = re.compile(
     r"已被使用|已使用|已被兑换|已兑换|已被充值|充值失败|激活失败|兑换失败|使用失败|卡密错误|卡密无效|无效的?卡密|"
-    r"卡号或密码错误|密码错误|不存在|已过期|已失效|已冻结|已作废|无法使用|验证失败|失败|错误"
+    r"卡号或密码错误|密码错误|不存在|已过期|已失效|已冻结|已作废|无法使用|验证失败|无效|失败|错误|异常"
 )
 
 
@@ -276,10 +278,13 @@ def extract(lines: Sequence[OcrLine]) -> Reading:
     found: dict[str, ReadField] = {}
     time_rank: dict[str, int] = {}
 
-    def put(name: str, parts: Sequence[OcrLine], raw: str, label: str = "") -> None:
+    def put(name: str, parts: Sequence[OcrLine], raw: str, label: str = "", original: str = "") -> None:
         value = _parse(name, raw, layout)
         if value is None:
             return
+        if name in _VERBATIM and original.strip():
+            # names keep their own characters: a company's full-width （深圳） is part of its registered name
+            value = original.strip(" :：")
         if name == "paid_at" and name in found:
             rank = _TIME_RANK.index(label) if label in _TIME_RANK else len(_TIME_RANK)
             if rank >= time_rank.get(name, len(_TIME_RANK)):
@@ -302,29 +307,53 @@ def extract(lines: Sequence[OcrLine]) -> Reading:
             value = m.group("value").strip()
             if value:
                 # "订单编号：KM123" in one box: the box is the whole line (the label is part of it)
-                put(name, [line], value, m.group("label"))
+                whole = line.text.strip()
+                original = whole[len(whole) - len(value) :] if len(whole) == len(line.norm) else ""
+                put(name, [line], value, m.group("label"), original)
                 continue
             right = [
                 x for x in row[i + 1 :] if not _LABEL_RE.match(x.norm) or _field_of_label(x.norm) is None
             ]
             if right:
                 parts = right
-                # a long number wrapped onto the next row, starting under the value
-                if name in ("order_no", "merchant_order_no") and r + 1 < len(rows):
+                # a long number or name wrapped onto the next row, under the value (left- or right-aligned)
+                if name in _WRAPPING and r + 1 < len(rows):
                     below = rows[r + 1]
+                    tol = 2 * below[0].height
                     if (
                         len(below) == 1
-                        and abs(below[0].box[0] - right[0].box[0]) < 2 * below[0].height
-                        and re.fullmatch(r"[A-Za-z0-9_-]+", below[0].norm)
+                        and (
+                            abs(below[0].box[0] - right[0].box[0]) < tol
+                            or abs(below[0].box[2] - right[-1].box[2]) < tol
+                        )
+                        and below[0].box[0] > row[i].box[2]  # nothing in the label column
                         and not _LABEL_RE.match(below[0].norm)
+                        and (
+                            name in ("merchant_name", "item")
+                            or re.fullmatch(r"[A-Za-z0-9_-]+", below[0].norm)
+                        )
+                        and not parse_time(below[0].norm)
+                        and not _MONEY_ONLY.match(below[0].norm)
                     ):
                         parts = [*right, below[0]]
-                joiner = "" if name.endswith("order_no") else " "
-                put(name, parts, joiner.join(x.norm for x in parts), m.group("label"))
+                joiner = " " if name == "paid_at" else ""
+                put(
+                    name,
+                    parts,
+                    joiner.join(x.norm for x in parts),
+                    m.group("label"),
+                    joiner.join(x.text.strip() for x in parts),
+                )
             elif r + 1 < len(rows):
                 below = rows[r + 1]
                 if not any(_LABEL_RE.match(x.norm) and _field_of_label(x.norm) for x in below):
-                    put(name, below, " ".join(x.norm for x in below), m.group("label"))
+                    put(
+                        name,
+                        below,
+                        " ".join(x.norm for x in below),
+                        m.group("label"),
+                        " ".join(x.text.strip() for x in below),
+                    )
 
     if "amount" not in found:
         # the bill's headline amount: a number alone on its row, the tallest one
@@ -343,7 +372,7 @@ def extract(lines: Sequence[OcrLine]) -> Reading:
             specific = [x for x in errors if not re.fullmatch(r".{0,4}(?:失败|错误)", x.norm)]
             chosen = specific or errors
             found["error_text"] = ReadField(
-                "；".join(x.norm for x in chosen),
+                "；".join(x.text.strip() for x in chosen),
                 min(x.score for x in chosen),
                 _union([x.box for x in chosen]),
                 "；".join(x.text for x in chosen),
