@@ -28,8 +28,23 @@ def site(tmp_path_factory):
     root = tmp_path_factory.mktemp("site")
     (root / "rules.html").write_text(RULES, encoding="utf-8")
     (root / "site.css").write_text("body { font-size: 18px }", encoding="utf-8")
-    handler = partial(http.server.SimpleHTTPRequestHandler, directory=str(root))
-    handler.log_message = lambda *a: None  # type: ignore[attr-defined]
+
+    class Handler(http.server.SimpleHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802
+            if (
+                self.path == "/bounce"
+            ):  # a redirect to another port: the "private address" of the redirect test
+                self.send_response(302)
+                self.send_header("Location", "http://127.0.0.1:65000/admin")
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+                return
+            super().do_GET()
+
+        def log_message(self, *args):
+            pass
+
+    handler = partial(Handler, directory=str(root))
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     yield f"http://127.0.0.1:{server.server_address[1]}"
@@ -161,3 +176,21 @@ def test_api_queues_a_capture_for_the_owner_only(client, alice_case, bob, settin
     r = client.post(url, body, content_type="application/json", **alice)
     assert r.status_code == 201 and r.json()["status"] == "queued"
     assert [j["url"] for j in client.get(url, **alice).json()] == ["http://127.0.0.1/rules"]
+
+
+@needs_browser
+def test_a_redirect_to_a_refused_address_is_not_followed(site, tmp_path):
+    from weiquan.evidence.capture import CaptureError
+
+    asked = []
+
+    def resolve(host, port):  # stands in for the production guard: a second port plays the private address
+        asked.append((host, port))
+        if port != int(site.rsplit(":", 1)[1]):
+            raise CaptureError("指向内网或本机地址，出于安全原因不访问")
+        return ["127.0.0.1"]
+
+    with pytest.raises(CaptureError, match="出于安全原因未访问：127.0.0.1:65000"):
+        capture(f"{site}/bounce", tmp_path / "out", resolve=resolve, timeout=15)
+    assert ("127.0.0.1", 65000) in asked  # the redirect's target was checked, and refused
+    assert not (tmp_path / "out").exists()

@@ -10,7 +10,8 @@
 
 ``weiquan verify DIR`` (verify.verify_capture) checks the folder offline. The browser is Debian's chromium
 (``WEIQUAN_CHROMIUM``, default /usr/bin/chromium); when none is installed ``CaptureUnavailable`` says so plainly.
-Every request the page makes passes ``guard(url)`` first (the server refuses private and loopback addresses).
+On the server every connection the page makes goes through a guarding proxy (guard_proxy.py) that refuses private
+and loopback addresses and connects to the address it checked.
 """
 
 from __future__ import annotations
@@ -31,6 +32,8 @@ from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
+from weiquan.evidence.guard_proxy import GuardProxy
+
 CHINA_TZ = ZoneInfo("Asia/Shanghai")
 WARC_NAME, PNG_NAME, TEXT_NAME, MANIFEST_NAME = "capture.warc.gz", "page.png", "page.txt", "manifest.json"
 CHROMIUM_ARGS = [
@@ -41,6 +44,9 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
     "--no-first-run",
+    "--no-pings",
+    "--disable-domain-reliability",
+    "--disable-client-side-phishing-detection",
 ]
 DEFAULT_TIMEOUT = 30.0
 DEFAULT_MAX_BYTES = 30 * 1024 * 1024
@@ -110,14 +116,32 @@ class CaptureResult:
     files: list[Path] = field(default_factory=list)
 
 
-def tls_certificate(host: str, port: int, timeout: float = 5.0) -> dict[str, Any] | None:
+def _default_port(url: str) -> int:
+    return 443 if url.startswith("https:") else 80
+
+
+def _checked(resolve: Callable[[str, int], list[str]], url: str) -> list[str]:
+    parts = urlsplit(url)
+    if not parts.hostname:
+        raise CaptureError(f"网址无效：{url}")
+    return resolve(parts.hostname, parts.port or (443 if parts.scheme == "https" else 80))
+
+
+def _refusing(resolve: Callable[[str, int], list[str]] | None) -> Callable[[str, int], list[str]]:
+    assert resolve is not None
+    return resolve
+
+
+def tls_certificate(
+    host: str, port: int, timeout: float = 5.0, ip: str | None = None
+) -> dict[str, Any] | None:
     """The server's certificate as presented (PEM, SHA-256 fingerprint, subject/issuer/validity when parseable)."""
     ctx = ssl.create_default_context()
     ctx.check_hostname = False
     ctx.verify_mode = ssl.CERT_NONE  # record what was presented, valid or not; Chromium already judged it
     try:
         with (
-            socket.create_connection((host, port), timeout=timeout) as sock,
+            socket.create_connection((ip or host, port), timeout=timeout) as sock,
             ctx.wrap_socket(sock, server_hostname=host) as tls,
         ):
             der = tls.getpeercert(binary_form=True)
@@ -145,6 +169,26 @@ def tls_certificate(host: str, port: int, timeout: float = 5.0) -> dict[str, Any
     except Exception:  # noqa: BLE001 - an odd certificate is still recorded by its PEM and fingerprint
         pass
     return info
+
+
+_NET_ERRORS = {
+    "ERR_NAME_NOT_RESOLVED": "域名无法解析（网址写错了，或网站已关闭）",
+    "ERR_CONNECTION_REFUSED": "服务器拒绝连接（网站可能已关闭）",
+    "ERR_CONNECTION_TIMED_OUT": "连接超时",
+    "ERR_CONNECTION_RESET": "连接被重置",
+    "ERR_INTERNET_DISCONNECTED": "没有网络连接",
+    "ERR_CERT_": "网站的 HTTPS 证书无效",
+    "ERR_TOO_MANY_REDIRECTS": "重定向次数过多",
+    "ERR_BLOCKED_BY_CLIENT": "出于安全原因未访问（内网或本机地址）",
+    "ERR_ABORTED": "页面没有打开（可能是下载文件而不是网页）",
+}
+
+
+def _net_error(message: str) -> str:
+    for code, text in _NET_ERRORS.items():
+        if code in message:
+            return text
+    return message
 
 
 def _write_warc(path: Path, url: str, exchanges: list[_Exchange], info: dict[str, str]) -> None:
@@ -196,7 +240,7 @@ def capture(
     *,
     timeout: float = DEFAULT_TIMEOUT,
     max_bytes: int = DEFAULT_MAX_BYTES,
-    guard: Callable[[str], None] | None = None,
+    resolve: Callable[[str, int], list[str]] | None = None,
 ) -> CaptureResult:
     """Capture ``url`` into the empty (or new) folder ``out``; CaptureError/CaptureUnavailable otherwise."""
     parts = urlsplit(url)
@@ -208,8 +252,8 @@ def capture(
     if out.exists() and any(out.iterdir()):
         raise CaptureError(f"输出目录 {out} 不是空的：取证结果要放在新的目录里，避免与旧文件混在一起")
     out.mkdir(parents=True, exist_ok=True)
-    if guard is not None:
-        guard(url)
+    if resolve is not None:
+        _checked(resolve, url)
 
     from playwright.sync_api import Error as PlaywrightError
     from playwright.sync_api import sync_playwright
@@ -224,9 +268,17 @@ def capture(
     browser_version = ""
     server_addr: dict[str, Any] | None = None
     ms = int(timeout * 1000)
+    proxy = GuardProxy(_refusing(resolve)) if resolve is not None else None
+    args = list(CHROMIUM_ARGS)
+    if proxy is not None:
+        # every connection of the page goes through the guard, loopback included
+        args += [f"--proxy-server={proxy.url}", "--proxy-bypass-list=<-loopback>"]
     try:
-        with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=chromium_path(), headless=True, args=CHROMIUM_ARGS)
+        with contextlib.ExitStack() as stack, sync_playwright() as p:
+            if proxy is not None:
+                stack.enter_context(proxy)
+                refused = proxy.refused
+            browser = p.chromium.launch(executable_path=chromium_path(), headless=True, args=args)
             browser_version = browser.version
             try:
                 context = browser.new_context(
@@ -237,32 +289,35 @@ def capture(
                     service_workers="block",
                 )
 
-                def route(r: Any) -> None:
-                    if guard is not None:
-                        try:
-                            guard(r.request.url)
-                        except CaptureError as exc:
-                            refused.append(f"{r.request.url}：{exc}")
-                            r.abort("blockedbyclient")
-                            return
-                    r.continue_()
-
-                context.route("**/*", route)
                 page = context.new_page()
                 responses: list[Any] = []
                 page.on("response", lambda r: responses.append(r))
+                requested: list[str] = []
+                page.on("request", lambda q: requested.append(q.url))
                 try:
                     response = page.goto(url, wait_until="load", timeout=ms)
                 except PlaywrightError as exc:
                     message = str(exc).splitlines()[0]
                     if "Timeout" in message:
                         raise CaptureError(f"页面在 {timeout:.0f} 秒内没有加载完成：{url}") from None
-                    raise CaptureError(f"无法打开网页 {url}：{message}") from None
+                    hosts = {
+                        f"{urlsplit(u).hostname}:{urlsplit(u).port or _default_port(u)}" for u in requested
+                    }
+                    mine = [r for r in refused if r.split("：", 1)[0] in hosts]
+                    if mine:
+                        raise CaptureError(f"出于安全原因未访问：{mine[-1]}") from None
+                    raise CaptureError(f"无法打开网页 {url}：{_net_error(message)}") from None
                 if response is None:
                     raise CaptureError(f"无法打开网页 {url}：没有收到响应")
                 main_status = response.status
                 final_url = page.url
-                server_addr = response.server_addr()
+                server_addr = response.server_addr() if proxy is None else None
+                if proxy is not None:
+                    final_parts = urlsplit(final_url)
+                    key = f"{final_parts.hostname}:{final_parts.port or _default_port(final_url)}"
+                    blocked = [r for r in refused if r.split("：", 1)[0] == key]
+                    if blocked:  # the page was sent (redirected) to an address the guard refused
+                        raise CaptureError(f"出于安全原因未访问：{blocked[-1]}")
                 remaining = max(1.0, timeout - (time.monotonic() - started))
                 with contextlib.suppress(
                     PlaywrightError
@@ -306,8 +361,17 @@ def capture(
 
     tls = None
     final = urlsplit(final_url)
+    port = final.port or (443 if final.scheme == "https" else 80)
+    ip = None
+    if resolve is not None and final.hostname:
+        try:
+            ip = _checked(resolve, final_url)[0]
+        except CaptureError:
+            shutil.rmtree(out, ignore_errors=True)
+            raise
+        server_addr = {"ipAddress": ip, "port": port}
     if final.scheme == "https" and final.hostname:
-        tls = tls_certificate(final.hostname, final.port or 443)
+        tls = tls_certificate(final.hostname, port, ip=ip)
     info = {
         "software": f"weiquan capture; Chromium {browser_version} via Playwright; warcio",
         "format": "WARC File Format 1.1 (ISO 28500)",

@@ -301,17 +301,13 @@ def claim_capture(now: dt.datetime | None = None) -> CaptureJob | None:
     return None
 
 
-def _guard(url: str) -> None:
+def _resolve(host: str, port: int) -> list[str]:
+    """The merchant-claim guard for captures: public addresses only in production (CaptureError otherwise)."""
     from weiquan.evidence.capture import CaptureError
     from weiquan.platforms.outbound import OutboundError, resolve
 
-    parts = urlsplit(url)
-    if parts.scheme in ("data", "blob", "about"):
-        return
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise CaptureError(_("只允许 http/https 网址"))
     try:
-        resolve(parts.hostname, parts.port or (443 if parts.scheme == "https" else 80))
+        return resolve(host, port)
     except OutboundError as exc:
         raise CaptureError(exc.message) from None
 
@@ -334,7 +330,7 @@ def run_capture(job: CaptureJob) -> str:
                 folder,
                 timeout=float(getattr(settings, "WEIQUAN_CAPTURE_TIMEOUT", 30)),
                 max_bytes=int(getattr(settings, "WEIQUAN_CAPTURE_MAX_BYTES", 30 * 1024 * 1024)),
-                guard=_guard,
+                resolve=_resolve,
             )
             if tsa_url():
                 with contextlib.suppress(TsaError):  # the capture still counts, without trusted time
