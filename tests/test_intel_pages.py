@@ -118,6 +118,20 @@ def test_chat_import_from_the_page(alice_client, alice_case):
     r = alice_client.post(f"/cases/{alice_case.public_id}/intel/chat", {"file": f}, follow=True)
     assert "拒绝 1 处" in r.content.decode()
     assert alice_case.contacts.filter(response="refused", answer="卡密发出后概不退换").exists()
+    assert alice_case.evidence.filter(
+        kind="cs_chat", original_name="chat.txt"
+    ).exists()  # the file is kept too
+
+
+def test_an_order_number_in_the_chat_that_differs_from_the_case_is_a_gap(alice_client, alice_case):
+    chat = (
+        "2026-11-20 10:30:00 我\n订单号：KM99990000，卡密无效\n2026-11-20 10:31:00 客服\n亲，我帮您查一下\n"
+    )
+    f = io.BytesIO(chat.encode("utf-8"))
+    f.name = "chat.txt"
+    alice_client.post(f"/cases/{alice_case.public_id}/intel/chat", {"file": f})
+    page = alice_client.get(f"/cases/{alice_case.public_id}/intel/").content.decode()
+    assert "订单号对不上" in page and "KM99990000" in page and "KM20261120001" in page
 
 
 def test_pages_are_for_the_owner_only(bob_client, alice_case, bill_evidence):

@@ -127,7 +127,13 @@ def case_chat(request: AuthedRequest, case_id: str) -> dict[str, Any]:
     case = case_for_owner(request.auth, case_id)
     before = case.contacts.count()
     try:
-        log = import_chat(case, _upload(request), request.auth, platform=request.POST.get("platform") or None)
+        log = import_chat(
+            case,
+            _upload(request),
+            request.auth,
+            platform=request.POST.get("platform") or None,
+            keep_as=request.FILES.get("file"),
+        )
     except ChatLogError as exc:
         raise ApiError(422, str(exc)) from None
     return {**log.to_dict(), "contacts_added": case.contacts.count() - before}

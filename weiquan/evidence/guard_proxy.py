@@ -69,12 +69,12 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         body = self.rfile.read(length) if length else b""
         upstream.sendall(head + body)
         self.close_connection = True
-        self._pipe(self.connection, upstream, one_way=True)
+        self._pipe(self.connection, upstream)
 
     do_GET = do_POST = do_HEAD = do_PUT = do_DELETE = do_OPTIONS = do_PATCH = _forward  # noqa: N815
 
     @staticmethod
-    def _pipe(client: socket.socket, upstream: socket.socket, one_way: bool = False) -> None:
+    def _pipe(client: socket.socket, upstream: socket.socket) -> None:
         sockets = [client, upstream]
         try:
             while True:
@@ -86,8 +86,6 @@ class _Handler(http.server.BaseHTTPRequestHandler):
                     if not data:
                         return
                     (upstream if s is client else client).sendall(data)
-                    if one_way and s is client:
-                        pass  # a client sending more on a closed request: forwarded, harmless
         except OSError:
             return
         finally:

@@ -21,8 +21,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from weiquan.cases.models import Case
-from weiquan.domain.agreement import AgreementGap, case_source, check_agreement, reading_source
-from weiquan.domain.chatlog import ChatLog, findings_as_contacts, read_chat
+from weiquan.domain.agreement import AgreementGap, case_source, chat_source, check_agreement, reading_source
+from weiquan.domain.chatlog import ChatLog, ChatLogError, findings_as_contacts, read_chat
 from weiquan.domain.facts import parse_case
 from weiquan.domain.ocr_fields import FIELD_LABELS, parse_amount, parse_time
 from weiquan.evidence.intel_models import CaptureJob, EvidenceReading, EvidenceStamp
@@ -42,6 +42,7 @@ CASE_FIELDS = {
 }
 READABLE_TYPES = ("image/png", "image/jpeg", "image/webp", "image/gif", "image/bmp", "image/tiff")
 MAX_READ_BYTES = 20 * 1024 * 1024
+MAX_CHAT_BYTES = 5 * 1024 * 1024
 
 
 class IntelError(ValueError):
@@ -172,9 +173,23 @@ def confirm_reading(
 # --- chat ----------------------------------------------------------------------------------------------------------
 
 
-def import_chat(case: Case, data: bytes, actor: Any = None, *, platform: str | None = None) -> ChatLog:
-    """Reads the chat and adds its findings as platform_cs contacts (one per moment, never twice)."""
+def import_chat(
+    case: Case, data: bytes, actor: Any = None, *, platform: str | None = None, keep_as: Any = None
+) -> ChatLog:
+    """Reads the chat and adds its findings as platform_cs contacts (one per moment, never twice).
+
+    ``keep_as``: the uploaded file, stored as 客服聊天记录 evidence too (unless the same bytes are already kept).
+    """
     log = read_chat(data, platform=platform)  # ChatLogError (Chinese) for unreadable input
+    if keep_as is not None:
+        import hashlib
+
+        from weiquan.evidence.services import EvidenceRejected, store_upload
+
+        if not case.evidence.filter(sha256=hashlib.sha256(data).hexdigest()).exists():
+            # the findings count even when the file's format is one the locker does not keep
+            with contextlib.suppress(EvidenceRejected):
+                store_upload(case, keep_as, kind="cs_chat", description=_("导入的客服聊天记录"), actor=actor)
     existing = {(c.at, c.channel) for c in case.contacts.all()}
     for c in findings_as_contacts(log.findings):
         at = dt.datetime.fromisoformat(c["at"])
@@ -200,6 +215,20 @@ def case_agreement(case: Case) -> list[AgreementGap]:
         values = {**r.values(), **(r.confirmed or {})}
         label = f"{KIND_LABELS.get(r.evidence.kind, r.evidence.kind)}「{r.evidence.original_name}」"
         sources.append(reading_source(label, r.evidence.kind, values))
+    # chat logs kept as evidence: the order numbers (and the one amount) written in them
+    chats = case.evidence.filter(kind="cs_chat", content_type__in=("text/plain", "text/html", "text/csv"))
+    for e in chats:
+        if not e.has_file or (e.size or 0) > MAX_CHAT_BYTES:
+            continue
+        with open_blob(e) as fh:
+            data = fh.read()
+        try:
+            log = read_chat(data)
+        except ChatLogError:
+            continue
+        source = chat_source([m.text for m in log.messages], f"聊天记录「{e.original_name}」")
+        if source.order_numbers or source.amount is not None:
+            sources.append(source)
     return check_agreement(sources)
 
 

@@ -83,7 +83,11 @@ def case_chat(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
         before = case.contacts.count()
         try:
             log = import_chat(
-                case, b"".join(f.chunks()), request.user, platform=request.POST.get("platform") or None
+                case,
+                b"".join(f.chunks()),
+                request.user,
+                platform=request.POST.get("platform") or None,
+                keep_as=f,
             )
         except ChatLogError as exc:
             messages.error(request, _("聊天记录文件：%s") % exc)
