@@ -268,3 +268,18 @@ def test_a_registered_name_keeps_its_full_width_brackets():
     )
     assert r.fields["merchant_name"].value == "某某（深圳）网络科技有限公司"
     assert r.fields["merchant_order_no"].value == "KM123456"
+
+
+def test_order_page_labels_that_start_like_another_label():
+    r = extract(
+        [
+            line("商品名称：100元点卡", 40, 100, 500, 140),
+            line("商品单价：¥50.00", 40, 160, 500, 200),
+            line("购买数量：2", 40, 220, 500, 260),
+            line("优惠金额：¥5.00", 40, 280, 500, 320),
+            line("商品金额：¥95.00", 40, 340, 500, 380),
+            line("订单号：A20261120", 40, 400, 500, 440),
+        ]
+    )
+    assert r.fields["item"].value == "100元点卡"
+    assert r.fields["amount"].value == 95.0

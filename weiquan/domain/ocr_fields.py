@@ -185,13 +185,25 @@ _LABELS: list[tuple[str, str]] = [
     ("merchant_order_no", r"商家订单号|商户订单号|商户单号|商家单号"),
     ("order_no", r"订单编号|订单号码|订单号|交易单号|交易号|订单ID|订单id|流水号"),
     ("merchant_name", r"收款方全称|商户全称|收款方|收款商户|商户名称|收款人|商家名称|对方账户"),
-    ("amount", r"实付金额|实付款|支付金额|付款金额|订单金额|订单总额|应付金额|交易金额|实付|合计|总价|金额"),
+    (
+        "amount",
+        r"实付金额|实付款|支付金额|付款金额|订单金额|订单总额|订单总价|应付金额|交易金额|商品金额|商品总价|总金额|"
+        r"实际支付|实付|合计|总计|总价|金额",
+    ),
     ("paid_at", r"支付时间|付款时间|交易时间|创建时间|下单时间|订单时间|购买时间|成交时间"),
     ("item", r"商品说明|商品名称|商品名|商品信息|购买商品|商品|产品名称"),
     ("payment_method", r"付款方式|支付方式|支付渠道|付款渠道"),
+    # rows that look like the labels above but are something else: recognised so they are never misread
+    (
+        "",
+        r"商品单价|单价|商品数量|购买数量|数量|优惠金额|优惠|红包|运费|手续费|服务费|退款金额|退款时间|发货时间",
+    ),
 ]
-_LABEL_RE = re.compile(r"^(?P<label>" + "|".join(p for _, p in _LABELS) + r")\s*[:：]?\s*(?P<value>.*)$")
-_FIELD_OF = [(name, re.compile(rf"^(?:{p})$")) for name, p in _LABELS]
+_LABEL_OF = {label: name for name, p in _LABELS for label in p.split("|")}
+# longest first: "商品金额" must not be read as the label "商品" followed by "金额"
+_LABEL_RE = re.compile(
+    r"^(?P<label>" + "|".join(sorted(_LABEL_OF, key=len, reverse=True)) + r")\s*[:：]?\s*(?P<value>.*)$"
+)
 # a later label for the same field beats an earlier one only when it ranks higher here (支付时间 over 下单时间)
 _TIME_RANK = ["支付时间", "付款时间", "交易时间", "成交时间", "创建时间", "下单时间", "订单时间", "购买时间"]
 
@@ -204,10 +216,7 @@ _ERROR = re.compile(
 
 
 def _field_of(label: str) -> str | None:
-    for name, pat in _FIELD_OF:
-        if pat.match(label):
-            return name
-    return None
+    return _LABEL_OF.get(label) or None
 
 
 def _rows(lines: Sequence[OcrLine]) -> list[list[OcrLine]]:
