@@ -194,3 +194,56 @@ def test_a_redirect_to_a_refused_address_is_not_followed(site, tmp_path):
         capture(f"{site}/bounce", tmp_path / "out", resolve=resolve, timeout=15)
     assert ("127.0.0.1", 65000) in asked  # the redirect's target was checked, and refused
     assert not (tmp_path / "out").exists()
+
+
+def test_tls_certificate_is_recorded_as_presented(tmp_path):
+    import datetime as dt
+    import socket
+    import ssl
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    from weiquan.evidence.capture import tls_certificate
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "km.example")])
+    now = dt.datetime.now(dt.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(4711)
+        .not_valid_before(now - dt.timedelta(days=1))
+        .not_valid_after(now + dt.timedelta(days=30))
+        .sign(key, hashes.SHA256())
+    )
+    (tmp_path / "c.pem").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    (tmp_path / "k.pem").write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+    )
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(tmp_path / "c.pem", tmp_path / "k.pem")
+    listener = socket.create_server(("127.0.0.1", 0))
+    port = listener.getsockname()[1]
+
+    def serve():
+        conn, _ = listener.accept()
+        try:
+            with ctx.wrap_socket(conn, server_side=True) as tls:
+                tls.recv(1)
+        except (ssl.SSLError, OSError):
+            pass
+
+    t = threading.Thread(target=serve, daemon=True)
+    t.start()
+    info = tls_certificate("127.0.0.1", port)
+    listener.close()
+    assert info["subject"] == "CN=km.example" and info["serial"] == format(4711, "x")
+    assert info["pem"].startswith("-----BEGIN CERTIFICATE-----")
+    assert len(info["sha256_fingerprint"]) == 64
