@@ -247,3 +247,18 @@ def test_tls_certificate_is_recorded_as_presented(tmp_path):
     assert info["subject"] == "CN=km.example" and info["serial"] == format(4711, "x")
     assert info["pem"].startswith("-----BEGIN CERTIFICATE-----")
     assert len(info["sha256_fingerprint"]) == 64
+
+
+@needs_browser
+def test_a_page_over_the_size_cap_is_not_kept(site, tmp_path):
+    from weiquan.evidence.capture import CaptureError
+
+    with pytest.raises(CaptureError, match="页面太大"):
+        capture(
+            f"{site}/rules.html",
+            tmp_path / "out",
+            resolve=lambda h, p: ["127.0.0.1"],
+            max_bytes=100,
+            timeout=15,
+        )
+    assert not (tmp_path / "out").exists()

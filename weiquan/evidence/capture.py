@@ -127,11 +127,6 @@ def _checked(resolve: Callable[[str, int], list[str]], url: str) -> list[str]:
     return resolve(parts.hostname, parts.port or (443 if parts.scheme == "https" else 80))
 
 
-def _refusing(resolve: Callable[[str, int], list[str]] | None) -> Callable[[str, int], list[str]]:
-    assert resolve is not None
-    return resolve
-
-
 def tls_certificate(
     host: str, port: int, timeout: float = 5.0, ip: str | None = None
 ) -> dict[str, Any] | None:
@@ -251,9 +246,9 @@ def capture(
     out = Path(out)
     if out.exists() and any(out.iterdir()):
         raise CaptureError(f"输出目录 {out} 不是空的：取证结果要放在新的目录里，避免与旧文件混在一起")
-    out.mkdir(parents=True, exist_ok=True)
     if resolve is not None:
         _checked(resolve, url)
+    out.mkdir(parents=True, exist_ok=True)
 
     from playwright.sync_api import Error as PlaywrightError
     from playwright.sync_api import sync_playwright
@@ -268,7 +263,7 @@ def capture(
     browser_version = ""
     server_addr: dict[str, Any] | None = None
     ms = int(timeout * 1000)
-    proxy = GuardProxy(_refusing(resolve)) if resolve is not None else None
+    proxy = GuardProxy(resolve, max_bytes=max_bytes) if resolve is not None else None
     args = list(CHROMIUM_ARGS)
     if proxy is not None:
         # every connection of the page goes through the guard, loopback included
@@ -298,6 +293,10 @@ def capture(
                     response = page.goto(url, wait_until="load", timeout=ms)
                 except PlaywrightError as exc:
                     message = str(exc).splitlines()[0]
+                    if proxy is not None and proxy.exceeded:
+                        raise CaptureError(
+                            f"页面太大（超过 {max_bytes // (1024 * 1024)} MB），未保存"
+                        ) from None
                     if "Timeout" in message:
                         raise CaptureError(f"页面在 {timeout:.0f} 秒内没有加载完成：{url}") from None
                     hosts = {
@@ -319,12 +318,13 @@ def capture(
                     if blocked:  # the page was sent (redirected) to an address the guard refused
                         raise CaptureError(f"出于安全原因未访问：{blocked[-1]}")
                 remaining = max(1.0, timeout - (time.monotonic() - started))
-                with contextlib.suppress(
-                    PlaywrightError
-                ):  # a page that keeps polling: capture what has loaded
+                # a page that keeps polling never goes idle: capture what has loaded by then
+                with contextlib.suppress(PlaywrightError):
                     page.wait_for_load_state("networkidle", timeout=int(min(5.0, remaining) * 1000))
                 page.screenshot(path=str(out / PNG_NAME), full_page=True, timeout=ms)
                 (out / TEXT_NAME).write_text(page.inner_text("body", timeout=ms), encoding="utf-8")
+                if proxy is not None and proxy.exceeded:
+                    raise CaptureError(f"页面太大（超过 {max_bytes // (1024 * 1024)} MB），未保存")
                 for resp in responses:
                     try:
                         body = resp.body()

@@ -3,7 +3,8 @@
 Every connection the page makes — the page itself, every redirect, every image, script and XHR, http or https
 (CONNECT) — goes through ``resolve(host, port)``, which returns the checked addresses or raises (the merchant-claim
 guard: ``weiquan.platforms.outbound.resolve`` refuses private, loopback and link-local addresses in production).
-The proxy then connects to the address it checked, so a second DNS answer cannot swap in 127.0.0.1.
+The proxy then connects to the address it checked, so a second DNS answer cannot swap in 127.0.0.1, and it
+cuts every connection once the capture has received more than its size cap.
 Chromium is started with ``--proxy-bypass-list=<-loopback>`` so even loopback URLs come through here.
 """
 
@@ -47,7 +48,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             return
         self.send_response(200, "Connection established")
         self.end_headers()
-        self._pipe(self.connection, upstream)
+        self._pipe(self.connection, upstream, self.server)
 
     def _forward(self) -> None:
         parts = urlsplit(self.path)
@@ -69,12 +70,12 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         body = self.rfile.read(length) if length else b""
         upstream.sendall(head + body)
         self.close_connection = True
-        self._pipe(self.connection, upstream)
+        self._pipe(self.connection, upstream, self.server)
 
     do_GET = do_POST = do_HEAD = do_PUT = do_DELETE = do_OPTIONS = do_PATCH = _forward  # noqa: N815
 
     @staticmethod
-    def _pipe(client: socket.socket, upstream: socket.socket) -> None:
+    def _pipe(client: socket.socket, upstream: socket.socket, server: _Server) -> None:
         sockets = [client, upstream]
         try:
             while True:
@@ -85,6 +86,8 @@ class _Handler(http.server.BaseHTTPRequestHandler):
                     data = s.recv(65536)
                     if not data:
                         return
+                    if s is upstream and not server.count(len(data)):
+                        return  # over the size cap: the connection is cut
                     (upstream if s is client else client).sendall(data)
         except OSError:
             return
@@ -95,17 +98,29 @@ class _Handler(http.server.BaseHTTPRequestHandler):
 class _Server(http.server.ThreadingHTTPServer):
     daemon_threads = True
 
-    def __init__(self, resolve: Resolver) -> None:
+    def __init__(self, resolve: Resolver, max_bytes: int) -> None:
         super().__init__(("127.0.0.1", 0), _Handler)
         self.resolve = resolve
         self.refused: list[str] = []
+        self.max_bytes = max_bytes
+        self.relayed = 0
+        self.exceeded = False
+        self.lock = threading.Lock()
+
+    def count(self, n: int) -> bool:
+        """Adds ``n`` bytes received from servers; False once the capture's size cap is passed."""
+        with self.lock:
+            self.relayed += n
+            if self.relayed > self.max_bytes:
+                self.exceeded = True
+            return not self.exceeded
 
 
 class GuardProxy:
     """``with GuardProxy(resolve) as proxy: ... proxy.url ...``; ``proxy.refused`` lists what was refused."""
 
-    def __init__(self, resolve: Resolver) -> None:
-        self._server = _Server(resolve)
+    def __init__(self, resolve: Resolver, max_bytes: int = 30 * 1024 * 1024) -> None:
+        self._server = _Server(resolve, max_bytes)
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
 
     @property
@@ -115,6 +130,10 @@ class GuardProxy:
     @property
     def refused(self) -> list[str]:
         return self._server.refused
+
+    @property
+    def exceeded(self) -> bool:
+        return self._server.exceeded
 
     def __enter__(self) -> GuardProxy:
         self._thread.start()
