@@ -59,6 +59,7 @@ def test_reading_page_shows_each_field_over_the_image(alice_client, bill_evidenc
     assert r.status_code == 200
     assert '<rect class="" x="325" y="410" width="429" height="117"/>' in page
     assert '<rect class="low"' in page  # the uncertain payee is marked for checking
+    assert page.count("核对无误，写入案件") == 3  # the bill's own 订单号 is shown but does not enter the case
     assert "收款方全称" in page and 'value="1299.00"' in page
     assert "这张图看起来是：<strong>支付记录</strong>" in page
     assert alice_client.get(f"/evidence/{bill_evidence.public_id}/image")["Content-Type"] == "image/png"
@@ -70,7 +71,8 @@ def test_only_ticked_values_enter_the_case_and_the_kind_can_be_corrected(
     r = alice_client.post(
         f"/evidence/{bill_evidence.public_id}/reading/",
         {
-            "confirm": ["merchant_name", "merchant_order_no"],
+            "confirm": ["merchant_name", "merchant_order_no", "order_no"],
+            "value_order_no": "2026112022001412345678",
             "value_merchant_name": "深圳市某某网络科技有限公司",
             "value_merchant_order_no": "KM20261120001",
             "value_amount": "1299.00",
@@ -80,7 +82,7 @@ def test_only_ticked_values_enter_the_case_and_the_kind_can_be_corrected(
     assert r.status_code == 302
     alice_case.refresh_from_db()
     assert alice_case.platform_merchant_name == "深圳市某某网络科技有限公司"
-    assert alice_case.order_no == "KM20261120001"
+    assert alice_case.order_no == "KM20261120001"  # the platform's number, not 支付宝's own 订单号
     assert str(alice_case.amount) == "100.00"  # shown, not ticked: unchanged
     bill_evidence.refresh_from_db()
     assert bill_evidence.kind == "payment_record"

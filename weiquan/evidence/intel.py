@@ -40,6 +40,16 @@ CASE_FIELDS = {
     "payment_method": ("payment_method",),
     "merchant_name": ("platform", "merchant_name"),
 }
+
+
+def enters_case(reading: EvidenceReading, name: str) -> bool:
+    """Whether a confirmed field goes into the case. A bill's own 订单号 (支付宝/微信支付's transaction number) does
+    not: the case's order number is the platform's, which the bill shows as 商家订单号."""
+    if name == "order_no" and reading.layout in ("alipay_bill", "wechat_pay_bill"):
+        return False
+    return name in CASE_FIELDS
+
+
 READABLE_TYPES = ("image/png", "image/jpeg", "image/webp", "image/gif", "image/bmp", "image/tiff")
 MAX_READ_BYTES = 20 * 1024 * 1024
 MAX_CHAT_BYTES = 5 * 1024 * 1024
@@ -145,7 +155,7 @@ def confirm_reading(
     case = Case.objects.get(pk=evidence.case_id)
     data = case.to_case_file()
     for name, value in values.items():
-        if name not in CASE_FIELDS:
+        if not enters_case(reading, name):
             continue
         target: dict[str, Any] = data
         *parents, leaf = CASE_FIELDS[name]

@@ -23,10 +23,10 @@ from weiquan.domain.facts import CaseFileError
 from weiquan.domain.ocr_fields import FIELD_LABELS
 from weiquan.evidence.capture import browser_available, unavailable_message
 from weiquan.evidence.intel import (
-    CASE_FIELDS,
     IntelError,
     case_agreement,
     confirm_reading,
+    enters_case,
     import_chat,
     queue_capture,
     read_evidence,
@@ -182,7 +182,7 @@ def _rows(reading: EvidenceReading) -> list[dict[str, Any]]:
                 "confidence": round(float(f.get("confidence") or 0) * 100),
                 "low": float(f.get("confidence") or 0) < 0.9,
                 "box": {"x": box[0], "y": box[1], "w": max(1, box[2] - box[0]), "h": max(1, box[3] - box[1])},
-                "enters_case": name in CASE_FIELDS,
+                "enters_case": enters_case(reading, name),
                 "confirmed": confirmed is not None,
             }
         )
@@ -200,7 +200,7 @@ def evidence_reading(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse
         return redirect("case_intel", evidence.case.public_id)
     if request.method == "POST":
         chosen = {name: request.POST.get(f"value_{name}", "") for name in request.POST.getlist("confirm")}
-        chosen = {k: v for k, v in chosen.items() if k in CASE_FIELDS}
+        chosen = {k: v for k, v in chosen.items() if enters_case(reading, k)}
         if not chosen and not request.POST.get("correct_kind"):
             messages.error(request, _("请至少勾选一项要采用的内容"))
         else:
