@@ -653,7 +653,7 @@ def findings_as_contacts(findings: tuple[Finding, ...] | list[Finding]) -> list[
             continue
         c: dict[str, Any] = {"at": f.at.isoformat(), "channel": "platform_cs", "response": _RESPONSE[f.kind]}
         if f.kind == "promise":
-            c["promise"] = f.text[:300]
+            c["promise"] = f.text[:200]  # the case model keeps 200 characters
             if f.deadline is not None:
                 c["promise_by"] = f.deadline.isoformat()
         elif f.kind == "refusal":
