@@ -233,12 +233,13 @@ def test_tls_certificate_is_recorded_as_presented(tmp_path):
     port = listener.getsockname()[1]
 
     def serve():
-        conn, _ = listener.accept()
-        try:
-            with ctx.wrap_socket(conn, server_side=True) as tls:
-                tls.recv(1)
-        except (ssl.SSLError, OSError):
-            pass
+        for _ in range(2):  # the certificate read, then the validation attempt
+            conn, _ = listener.accept()
+            try:
+                with ctx.wrap_socket(conn, server_side=True) as tls:
+                    tls.recv(1)
+            except (ssl.SSLError, OSError):
+                pass
 
     t = threading.Thread(target=serve, daemon=True)
     t.start()
@@ -247,6 +248,9 @@ def test_tls_certificate_is_recorded_as_presented(tmp_path):
     assert info["subject"] == "CN=km.example" and info["serial"] == format(4711, "x")
     assert info["pem"].startswith("-----BEGIN CERTIFICATE-----")
     assert len(info["sha256_fingerprint"]) == 64
+    assert (
+        info["valid"] is False and info["validation_error"]
+    )  # self-signed: recorded, and said to be invalid
 
 
 @needs_browser
@@ -262,3 +266,55 @@ def test_a_page_over_the_size_cap_is_not_kept(site, tmp_path):
             timeout=15,
         )
     assert not (tmp_path / "out").exists()
+
+
+@needs_browser
+def test_https_page_with_a_self_signed_certificate_is_captured_and_the_certificate_kept(tmp_path):
+    import datetime as dt
+    import ssl
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = dt.datetime.now(dt.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(days=1))
+        .not_valid_after(now + dt.timedelta(days=30))
+        .sign(key, hashes.SHA256())
+    )
+    (tmp_path / "c.pem").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    (tmp_path / "k.pem").write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+    )
+    root = tmp_path / "www"
+    root.mkdir()
+    (root / "index.html").write_text('<meta charset="utf-8"><p>本站拥有最终解释权</p>', encoding="utf-8")
+    handler = partial(http.server.SimpleHTTPRequestHandler, directory=str(root))
+    handler.log_message = lambda *a: None  # type: ignore[attr-defined]
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(tmp_path / "c.pem", tmp_path / "k.pem")
+    server.socket = ctx.wrap_socket(server.socket, server_side=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        out = tmp_path / "cap"
+        capture(f"https://127.0.0.1:{server.server_address[1]}/index.html", out, timeout=20)
+    finally:
+        server.shutdown()
+        server.server_close()
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["tls"]["subject"] == "CN=127.0.0.1"
+    assert manifest["tls"]["valid"] is False
+    assert "最终解释权" in (out / "page.txt").read_text(encoding="utf-8")
+    assert verify_capture(out).ok
