@@ -24,7 +24,9 @@ METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "HEAD"]
 JSON_BODIES = {
     "events": {"at": "2026-11-23T10:00:00+08:00", "channel": "12315", "response": "pending"},
     "close": {"outcome_channel": "12315", "recovered_amount": "100"},
+    "captures": {"url": "http://93.184.215.14/rules"},  # a public address literal: no DNS needed
 }
+CHAT = "2026-11-20 10:30:00 我\n请退款\n2026-11-20 10:31:00 客服\n概不退换\n".encode()
 
 
 def case_routes() -> list[str]:
@@ -48,6 +50,8 @@ def call(client: Client, method: str, route: str, case_id: str, token: str | Non
     last = route.rsplit("/", 1)[-1]
     if method == "POST" and last == "evidence":
         return client.post(path, {"file": png(), "kind": "cs_chat"}, **headers)
+    if method == "POST" and last == "chat":
+        return client.post(path, {"file": io.BytesIO(CHAT)}, **headers)
     body = json.dumps(JSON_BODIES.get(last, {}))
     return client.generic(method, path, body, content_type="application/json", **headers)
 

@@ -184,10 +184,110 @@ def cmd_moderation(args: argparse.Namespace) -> int:
 
 def cmd_verify(args: argparse.Namespace) -> int:
     from weiquan.evidence.verify import verify_bundle
+    from weiquan.evidence.verify_capture import verify_capture, verify_stamped
 
-    report = verify_bundle(Path(args.bundle))
+    path = Path(args.bundle)
+    if path.is_dir() or not path.name.lower().endswith(".zip"):
+        report = verify_capture(path) if path.is_dir() else verify_stamped(path)
+        sys.stdout.write(report.text())
+        return 0 if report.ok else 1
+    report = verify_bundle(path)
+    verify_stamped(path, report)
     sys.stdout.write(report.text())
     return 0 if report.ok else 1
+
+
+def cmd_chat(args: argparse.Namespace) -> int:
+    from weiquan.domain.chatlog import ChatLogError, merge_into_case, read_chat
+
+    try:
+        data = sys.stdin.buffer.read() if args.file == "-" else Path(args.file).read_bytes()
+    except OSError:
+        raise UsageError(f"找不到或无法读取聊天记录文件：{args.file}") from None
+    try:
+        log = read_chat(data, platform=args.platform, me=args.me)
+    except ChatLogError as exc:
+        raise UsageError(f"{args.file}：{exc}") from None
+    if args.case:
+        from weiquan.domain.facts import load_case
+
+        load_case(args.case)  # the case file must be valid before anything is merged into it
+        case = json.loads(Path(args.case).read_text(encoding="utf-8"))
+        _print_json(merge_into_case(case, log.findings))
+        return 0
+    if args.json:
+        _print_json(log.to_dict())
+        return 0
+    from weiquan.domain.chatlog import render_text
+
+    sys.stdout.write(render_text(log))
+    return 0
+
+
+def cmd_read(args: argparse.Namespace) -> int:
+    from weiquan.domain.ocr_fields import FIELD_LABELS
+    from weiquan.evidence.reader import ReadError, read_file
+
+    try:
+        reading = read_file(args.file)
+    except ReadError as exc:
+        raise UsageError(f"{args.file}：{exc}") from None
+    if args.json:
+        _print_json(reading.to_dict())
+        return 0
+    from weiquan.domain.evidence import kind_label
+
+    kind = kind_label(reading.kind) if reading.kind != "unknown" else "未能判断"
+    print(f"看起来是：{kind}")
+    if not reading.fields:
+        print("没有读出金额、订单号、时间等信息；下面是识别出的全部文字。")
+    methods = {"alipay": "支付宝", "wechat_pay": "微信支付", "bank_card": "银行卡", "other": "其他"}
+    for name, f in reading.fields.items():
+        value = f"{f.value:,.2f}元" if name == "amount" else methods.get(f.value, f.value)
+        shown = f"{value}（{f.text}）" if name == "payment_method" and f.text else value
+        print(f"  {FIELD_LABELS[name]}：{shown}（把握 {f.confidence:.0%}）")
+    print("识别出的文字：")
+    print(reading.text)
+    return 0
+
+
+def cmd_capture(args: argparse.Namespace) -> int:
+    from weiquan.evidence.capture import CaptureError, CaptureUnavailable, capture
+    from weiquan.evidence.tsa import NO_TSA_NOTE, TsaError, stamp, tsa_url
+
+    try:
+        result = capture(args.url, Path(args.out), timeout=args.timeout)
+    except CaptureUnavailable as exc:
+        print(f"错误：{exc}", file=sys.stderr)
+        return 3
+    except CaptureError as exc:
+        raise UsageError(str(exc)) from None
+    for f in result.files:
+        print(f)
+    if tsa_url():
+        try:
+            print(stamp(result.folder / "manifest.json"))
+        except TsaError as exc:
+            print(f"时间戳未加盖：{exc}", file=sys.stderr)
+    else:
+        print(NO_TSA_NOTE)
+    return 0
+
+
+def cmd_stamp(args: argparse.Namespace) -> int:
+    from weiquan.evidence.tsa import TsaError, stamp
+
+    url = args.tsa or None
+    for name in args.files:
+        path = Path(name)
+        target = path / "manifest.json" if path.is_dir() else path
+        if not target.is_file():
+            raise UsageError(f"找不到文件：{target}")
+        try:
+            print(stamp(target, url))
+        except TsaError as exc:
+            raise UsageError(str(exc)) from None
+    return 0
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -242,9 +342,35 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--interval", type=int, default=60)
     p.set_defaults(func=cmd_remind)
 
-    p = sub.add_parser("verify", help="离线校验证据包（ZIP）：文件哈希与案件日志链")
-    p.add_argument("bundle", help="证据包 ZIP 文件")
+    p = sub.add_parser("verify", help="离线校验证据包（ZIP）、网页取证目录或带 .tsr 时间戳的文件")
+    p.add_argument("bundle", help="证据包 ZIP 文件、网页取证目录，或带 .tsr 的文件")
     p.set_defaults(func=cmd_verify)
+
+    p = sub.add_parser("capture", help="网页取证：无头浏览器打开网页，保存 WARC、整页截图、文字和清单")
+    p.add_argument("url", help="网址（http:// 或 https://）")
+    p.add_argument("--out", required=True, help="输出目录（新的或空的）")
+    p.add_argument("--timeout", type=float, default=30.0, help="最长等待秒数（默认 30）")
+    p.set_defaults(func=cmd_capture)
+
+    p = sub.add_parser("stamp", help="加盖可信时间戳（RFC 3161，WEIQUAN_TSA_URL）：在文件旁写 .tsr")
+    p.add_argument("files", nargs="+", help="文件、证据包 ZIP 或网页取证目录（目录则为其 manifest.json 加盖）")
+    p.add_argument("--tsa", help="时间戳服务网址（默认 WEIQUAN_TSA_URL）")
+    p.set_defaults(func=cmd_stamp)
+
+    p = sub.add_parser("read", help="离线识别截图或照片：金额、付款时间、订单号、收款方、商品、错误提示")
+    p.add_argument("file", help="图片文件（PNG/JPEG/WebP）")
+    p.add_argument("--json", action="store_true", help="输出 JSON")
+    p.set_defaults(func=cmd_read)
+
+    p = sub.add_parser("chat", help="导入客服聊天记录（QQ/微信导出或复制粘贴），找出承诺、拒绝和推诿")
+    p.add_argument("file", help="聊天记录文件（txt/CSV/HTML；UTF-8、UTF-16 或 GBK）；- 为标准输入")
+    p.add_argument("--json", action="store_true", help="输出 JSON")
+    p.add_argument(
+        "--case", metavar="CASE.json", help="把找到的承诺、拒绝和推诿作为联系记录并入该案件文件并输出"
+    )
+    p.add_argument("--platform", help="平台一方（客服）在记录中的名字；不写则自动判断")
+    p.add_argument("--me", help="你自己在记录中的名字；不写则自动判断")
+    p.set_defaults(func=cmd_chat)
 
     p = sub.add_parser("moderation", help="审核公开投诉：approve 通过 / reject 驳回")
     p.add_argument("action", choices=["approve", "reject"])

@@ -294,3 +294,6 @@ from weiquan.public.api import router as public_router  # noqa: E402
 api.add_router("", platforms_router)
 api.add_router("", public_router)
 api.add_router("", merchant_router)
+from weiquan.evidence.api import router as evidence_intel_router  # noqa: E402
+
+api.add_router("", evidence_intel_router)

@@ -47,7 +47,7 @@ def build_bundle(case: Case, out: BinaryIO | Path) -> None:
     """Writes the bundle of ``case`` to ``out`` (a path or a writable binary file)."""
     # Evidence first, then the log: every row read has its log entry committed with it (same transaction), so
     # the log read afterwards covers them all even while uploads go on.
-    items = list(case.evidence.order_by("received_at", "pk"))
+    items = list(case.evidence.select_related("stamp").order_by("received_at", "pk"))
     events = list(case.events.order_by("seq"))
     now = timezone.now()
     paths = {
@@ -70,6 +70,9 @@ def build_bundle(case: Case, out: BinaryIO | Path) -> None:
                     digest.update(chunk)
                     dst.write(chunk)
             copied[ev.pk] = digest.hexdigest()
+            stamp = getattr(ev, "stamp", None)  # an RFC 3161 token beside its file (verify.py checks it)
+            if stamp is not None:
+                zf.writestr(_info(paths[ev.pk] + ".tsr", stamp.stamped_at), bytes(stamp.token))
         doc_name, doc_bytes = _evidence_list(case, items, paths, copied, now.astimezone(CHINA_TZ).date())
         manifest = {
             "format": FORMAT,

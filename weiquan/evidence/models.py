@@ -59,3 +59,7 @@ class Evidence(models.Model):
             "description": self.description or self.original_name or None,
             "captured_at": self.exif_taken_at.isoformat() if self.exif_taken_at else None,
         }
+
+
+# Evidence intelligence (OCR readings, web capture jobs) keeps its rows in its own module.
+from weiquan.evidence.intel_models import CaptureJob, EvidenceReading, EvidenceStamp  # noqa: E402, F401

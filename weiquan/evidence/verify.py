@@ -37,6 +37,7 @@ class VerifyReport:
     files_checked: int = 0
     events_checked: int = 0
     problems: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # trusted-time results, what the hashes alone prove
 
     @property
     def ok(self) -> bool:
@@ -54,6 +55,7 @@ class VerifyReport:
         else:
             lines.append(f"结论：发现 {len(self.problems)} 处问题：")
             lines += [f"  {i}. {p}" for i, p in enumerate(self.problems, 1)]
+        lines += [f"时间戳：{n}" for n in self.notes]
         lines.append(
             "说明：把日志头与另行保存的记录（公证书、可信时间戳、发给对方的邮件等）核对；一致则说明导出后日志没有被删改。"
         )
@@ -108,8 +110,19 @@ def _check_files(
         elif actual != sha:
             report.problems.append(f"{name} 的 SHA-256 与清单不符")
     for name in counts:
-        if name != MANIFEST and name not in expected:
+        if name.endswith(".tsr") and name[:-4] in counts:
+            _check_member_token(zf, name, report)  # an RFC 3161 token beside the file it stamps
+        elif name != MANIFEST and name not in expected:
             report.problems.append(f"压缩包中有清单之外的文件：{name}")
+
+
+def _check_member_token(zf: zipfile.ZipFile, name: str, report: VerifyReport) -> None:
+    from weiquan.evidence.tsa import verify_token_bytes
+
+    check = verify_token_bytes(zf.read(name[:-4]), zf.read(name), name[:-4], name)
+    report.problems += check.problems
+    if check.ok:
+        report.notes.append(f"{name[:-4]}：{check.summary()}")
 
 
 def _hash_member(zf: zipfile.ZipFile, name: str) -> str | None:
