@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 
 CHINA_TZ = ZoneInfo("Asia/Shanghai")
 FORMATS = ("txt", "docx", "pdf")
+MAX_WORKDAYS_N = 10_000  # about forty years of working days
 
 
 class UsageError(Exception):
@@ -25,10 +26,16 @@ def _today(value: str | None) -> dt.date:
 
 
 def _date(value: str, name: str) -> dt.date:
+    from weiquan.domain.facts import check_today
+
     try:
-        return dt.date.fromisoformat(value)
+        day = dt.date.fromisoformat(value)
     except ValueError:
         raise UsageError(f"{name}：不是有效的日期「{value}」，请写成 YYYY-MM-DD，例如 2026-11-25") from None
+    problem = check_today(day)  # 9999-12-31 would overflow the deadline arithmetic
+    if problem:
+        raise UsageError(f"{name}：{problem}")
+    return day
 
 
 def _print_json(data: object) -> None:
@@ -93,7 +100,9 @@ def cmd_docs(args: argparse.Namespace) -> int:
     result = plan(facts, today)
     kinds = list(DOCUMENT_KINDS) if args.all else result.document_kinds
     docs = [
-        build_document(k, facts, problem_type=result.problem_type, today=today, reply_by=result.cs_reply_by.date)
+        build_document(
+            k, facts, problem_type=result.problem_type, today=today, reply_by=result.cs_reply_by.date
+        )
         for k in kinds
     ]
     paths = write_documents(docs, Path(args.out), formats)
@@ -106,6 +115,8 @@ def cmd_workdays(args: argparse.Namespace) -> int:
     from weiquan.domain.workdays import default_calendar
 
     start = _date(args.date, "DATE")
+    if not 1 <= args.n <= MAX_WORKDAYS_N:
+        raise UsageError(f"N：应在 1 至 {MAX_WORKDAYS_N} 之间")
     cal = default_calendar()
     result = cal.add_days(start, args.n) if args.calendar_days else cal.add_workdays(start, args.n)
     if args.json:
@@ -134,7 +145,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from weiquan.wsgi import application
 
     call_command("migrate", interactive=False, verbosity=0)
-    print(f"weiquan 已启动：http://{args.host}:{args.port}/  （数据目录：{settings.DATA_DIR}；按 Ctrl+C 停止）", flush=True)
+    print(
+        f"weiquan 已启动：http://{args.host}:{args.port}/  （数据目录：{settings.DATA_DIR}；按 Ctrl+C 停止）",
+        flush=True,
+    )
     serve(application, host=args.host, port=args.port, threads=args.threads, ident="weiquan")
     return 0
 
@@ -173,7 +187,9 @@ def cmd_verify(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="weiquan", description="卡盟维权助手：分类、证据、逐级升级计划、期限与投诉文书")
+    parser = argparse.ArgumentParser(
+        prog="weiquan", description="卡盟维权助手：分类、证据、逐级升级计划、期限与投诉文书"
+    )
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("plan", help="根据案件文件生成维权计划")
@@ -185,8 +201,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("classify", help="判断一段投诉文字属于哪类问题")
     p.add_argument("text", nargs="?", help="投诉文字；- 表示从标准输入读取")
     p.add_argument("--json", action="store_true", help="输出 JSON")
-    p.add_argument("--batch", metavar="FILE.jsonl", help='逐行读取 {"id","text"}，逐行输出 JSON（- 为标准输入）')
-    p.add_argument("--today", help="解析\"昨天\"等相对日期所用的日期（YYYY-MM-DD）")
+    p.add_argument(
+        "--batch", metavar="FILE.jsonl", help='逐行读取 {"id","text"}，逐行输出 JSON（- 为标准输入）'
+    )
+    p.add_argument("--today", help='解析"昨天"等相对日期所用的日期（YYYY-MM-DD）')
     p.set_defaults(func=cmd_classify)
 
     p = sub.add_parser("docs", help="生成投诉文书（txt/docx/pdf）")
@@ -244,6 +262,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except UsageError as exc:
         print(f"错误：{exc}", file=sys.stderr)
+        return 2
+    except IsADirectoryError as exc:
+        print(f"错误：「{exc.filename}」是一个文件夹，请给出文件", file=sys.stderr)
+        return 2
+    except PermissionError as exc:
+        print(f"错误：没有权限读写「{exc.filename}」", file=sys.stderr)
+        return 2
+    except OSError as exc:
+        where = f"「{exc.filename}」" if exc.filename else ""
+        print(f"错误：无法读写文件{where}（{exc.strerror or exc}）", file=sys.stderr)
+        return 2
+    except UnicodeDecodeError:
+        print("错误：输入不是 UTF-8 编码的文本", file=sys.stderr)
         return 2
 
 

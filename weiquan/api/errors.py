@@ -19,7 +19,7 @@ from django.utils.translation import gettext_lazy
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
-from weiquan.domain.facts import FIELD_LABELS, CaseFileError
+from weiquan.domain.facts import FIELD_LABELS, CaseFileError, JSONTooDeep
 from weiquan.domain.facts import message_for as domain_message
 
 logger = logging.getLogger(__name__)
@@ -136,6 +136,8 @@ def install(api: NinjaAPI) -> None:
     @api.exception_handler(HttpError)
     def _http(request: HttpRequest, exc: HttpError) -> HttpResponse:
         # ninja's messages are English ("Cannot parse request body"); the status code says enough.
+        if isinstance(exc.__cause__, JSONTooDeep):
+            return error_response(400, str(exc.__cause__))
         return error_response(exc.status_code, _HTTP_MESSAGES.get(exc.status_code, _("请求有误")))
 
     @api.exception_handler(SuspiciousOperation)

@@ -126,6 +126,7 @@ def loads_bounded(text: str | bytes, max_depth: int = MAX_JSON_DEPTH) -> Any:
 def _text(key: str, description: str | None = None) -> Any:
     return Field(default=None, max_length=MAX_LENGTH[key], description=description)
 
+
 ChannelId = Literal[
     "platform_cs",
     "12315",
@@ -487,13 +488,27 @@ def parse_case(data: Any) -> CaseFacts:
     try:
         return CaseFacts.model_validate(data)
     except ValidationError as exc:
-        problems = []
-        for err in exc.errors():
-            path = _path(err["loc"])
-            label = FIELD_LABELS.get(path.split(".")[-1].split("[")[0], "")
-            shown = f"{path}（{label}）" if label else path
-            problems.append((shown, message_for(err)))
-        raise CaseFileError(problems) from None
+        raise CaseFileError(_problems(exc)) from None
+
+
+def _problems(exc: ValidationError) -> list[tuple[str, str]]:
+    problems = []
+    for err in exc.errors():
+        path = _path(err["loc"])
+        label = FIELD_LABELS.get(path.split(".")[-1].split("[")[0], "")
+        shown = f"{path}（{label}）" if label else path
+        problems.append((shown, message_for(err)))
+    return problems
+
+
+def parse_contact(data: Any) -> Contact:
+    """One contact (an API event, a form entry, a correction) under the case file's rules; CaseFileError otherwise."""
+    if not isinstance(data, dict):
+        raise CaseFileError([("", "联系记录必须是一个 JSON 对象 {...}")])
+    try:
+        return Contact.model_validate(data)
+    except ValidationError as exc:
+        raise CaseFileError(_problems(exc)) from None
 
 
 def load_case(path: str | Path) -> CaseFacts:
@@ -503,14 +518,24 @@ def load_case(path: str | Path) -> CaseFacts:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise CaseFileError([("", f"找不到案件文件：{path}")]) from None
+    except IsADirectoryError:
+        raise CaseFileError([("", f"{path} 是一个文件夹，请给出案件文件（.json）")]) from None
+    except PermissionError:
+        raise CaseFileError([("", f"没有权限读取案件文件：{path}")]) from None
     except UnicodeDecodeError:
         raise CaseFileError([("", f"案件文件不是 UTF-8 编码的文本：{path}")]) from None
+    except OSError as exc:
+        raise CaseFileError([("", f"无法读取案件文件：{path}（{exc.strerror or exc}）")]) from None
     try:
-        data = json.loads(text)
+        data = loads_bounded(text)
+    except JSONTooDeep as exc:
+        raise CaseFileError([("", str(exc))]) from None
     except json.JSONDecodeError as exc:
         raise CaseFileError(
             [("", f"JSON 格式错误：第 {exc.lineno} 行第 {exc.colno} 列（{exc.msg}）")]
         ) from None
+    except ValueError as exc:  # e.g. an integer of more than 4300 digits
+        raise CaseFileError([("", f"JSON 无法读取（{exc}）")]) from None
     facts = parse_case(data)
     base = path.resolve().parent
     if any(e.file for e in facts.evidence):
@@ -580,7 +605,9 @@ def parse_stored_case(
     fallbacks = {**_REQUIRED_FALLBACKS, **(fallbacks or {})}
     problems: list[Unusable] = []
     contacts = data.get("contacts")
-    origin = list(range(len(contacts))) if isinstance(contacts, list) else []  # current position -> stored index
+    origin = (
+        list(range(len(contacts))) if isinstance(contacts, list) else []
+    )  # current position -> stored index
     for _round in range(8):
         try:
             return CaseFacts.model_validate(data), problems
