@@ -59,7 +59,14 @@ class BoundedParser(Parser):
     """JSON bodies with a nesting limit: a 100,000-deep document is refused, not recursed into."""
 
     def parse_body(self, request: HttpRequest) -> Any:
-        return loads_bounded(request.body)
+        data = loads_bounded(request.body)
+        if not isinstance(data, dict):  # every JSON body of this API is an object; ninja would read [] as {}
+            raise NotAnObject(_("请求体必须是一个 JSON 对象 {...}"))
+        return data
+
+
+class NotAnObject(ValueError):
+    pass
 
 
 api = NinjaAPI(
@@ -290,6 +297,11 @@ def upload_evidence(request: AuthedRequest, case_id: str) -> Status[Any]:
         raise ApiError(400, _("请用 multipart/form-data 上传（字段：file、kind、description）"))
     try:
         with evidence_uploads(request):
+            if (
+                any(len(request.POST.getlist(f)) > 1 for f in ("kind", "description"))
+                or len(request.FILES.getlist("file")) > 1
+            ):
+                raise EvidenceRejected(_("每次上传一个文件，file、kind、description 各一项。"))
             description = request.POST.get("description", "")
             if "\x00" in description or "\x00" in request.POST.get("kind", ""):
                 raise EvidenceRejected(_("说明含有空字符（\\0），请删除后重试。"))

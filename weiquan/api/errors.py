@@ -136,7 +136,7 @@ def install(api: NinjaAPI) -> None:
     @api.exception_handler(HttpError)
     def _http(request: HttpRequest, exc: HttpError) -> HttpResponse:
         # ninja's messages are English ("Cannot parse request body"); the status code says enough.
-        if isinstance(exc.__cause__, JSONTooDeep):
+        if isinstance(exc.__cause__, JSONTooDeep) or type(exc.__cause__).__name__ == "NotAnObject":
             return error_response(400, str(exc.__cause__))
         return error_response(exc.status_code, _HTTP_MESSAGES.get(exc.status_code, _("请求有误")))
 

@@ -10,7 +10,7 @@ from typing import Annotated, Any
 
 from django.urls import reverse
 from ninja import Field, Schema
-from pydantic import field_validator
+from pydantic import StrictBool, field_validator
 
 from weiquan.cases.models import Case, Contact
 from weiquan.domain.facts import ChannelId, EvidenceKind, Response
@@ -138,7 +138,7 @@ class ContactCorrection(Schema):
     """The fields to correct; the others keep their recorded values. null clears an optional field."""
 
     at: dt.datetime | None = None
-    at_time_known: bool | None = None
+    at_time_known: StrictBool | None = None
     channel: ChannelId | None = None
     asked: str | None = None
     promise: str | None = None

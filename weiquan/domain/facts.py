@@ -20,6 +20,7 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    StrictBool,
     ValidationError,
     ValidationInfo,
     field_validator,
@@ -198,6 +199,13 @@ def _bounded_date(value: Any) -> Any:
     return value
 
 
+def _no_number(value: Any) -> Any:
+    # A date is written as text (ISO 8601); pydantic would read 1700000000 as a Unix time — not what anyone meant.
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        raise ValueError(f"不是有效的日期时间（{_DATETIME_HINT}）")
+    return value
+
+
 def _no_nul(value: Any) -> Any:
     # PostgreSQL cannot store U+0000 in text; no consumer types it on purpose.
     if isinstance(value, str) and "\x00" in value:
@@ -224,7 +232,7 @@ class Shop(_Model):
 class Platform(_Model):
     name: str | None = _text("platform.name")
     domain: str | None = _text("platform.domain")
-    reachable: bool = True
+    reachable: StrictBool = True
     company: str | None = _text("platform.company", "经营者（公司）全称；未知填 null")
     credit_code: str | None = _text("platform.credit_code")
     icp: str | None = _text("platform.icp")
@@ -236,7 +244,7 @@ class Platform(_Model):
         default=None, description="商品由平台自营（platform）还是平台内经营者/店铺（shop）出售；不知道为 null"
     )
     shop: Shop | None = Field(default=None, description="平台内经营者（店铺）的信息，sold_by 为 shop 时填写")
-    odr: bool | None = Field(
+    odr: StrictBool | None = Field(
         default=None, description="平台是否为 12315 在线消费纠纷解决（ODR）企业；不知道为 null"
     )
 
@@ -259,7 +267,7 @@ class Platform(_Model):
 
 class Contact(_Model):
     at: dt.datetime
-    at_time_known: bool = Field(
+    at_time_known: StrictBool = Field(
         default=True, description="false：只知道日期，不知道几点（at 只写日期时自动设置）"
     )
     channel: ChannelId
@@ -276,6 +284,7 @@ class Contact(_Model):
 
     _date_only = model_validator(mode="before")(lambda data: _mark_date_only(data, "at", "at_time_known"))
     _tz = field_validator("at", "promise_by", "served_at")(_bounded_time)
+    _text_dates = field_validator("at", "promise_by", "served_at", mode="before")(_no_number)
 
     @field_validator("promise")
     @classmethod
@@ -302,6 +311,7 @@ class EvidenceItem(_Model):
     captured_at: dt.datetime | None = None
 
     _tz = field_validator("captured_at")(_bounded_time)
+    _text_dates = field_validator("captured_at", mode="before")(_no_number)
 
 
 class Consumer(_Model):
@@ -314,8 +324,10 @@ class Consumer(_Model):
     birth_date: dt.date | None = None
     ethnicity: str | None = _text("consumer.ethnicity", "民族，如 汉族")
     service_address: str | None = _text("consumer.service_address", "送达地址；缺省为 address")
-    e_service: bool | None = Field(default=None, description="是否同意电子送达；不知道为 null")
+    e_service: StrictBool | None = Field(default=None, description="是否同意电子送达；不知道为 null")
     e_service_address: str | None = _text("consumer.e_service_address", "电子送达地址：手机号或邮箱")
+
+    _text_dates = field_validator("birth_date", mode="before")(_no_number)
 
     @field_validator("birth_date")
     @classmethod
@@ -331,7 +343,7 @@ class CaseFacts(_Model):
     problem_type: Literal[(*TYPE_IDS, "other")] | None = None  # type: ignore[valid-type]
     amount: Annotated[Decimal, Field(gt=0, max_digits=14, decimal_places=2)]
     paid_at: dt.datetime
-    paid_at_time_known: bool = Field(
+    paid_at_time_known: StrictBool = Field(
         default=True, description="false：只知道付款日期（paid_at 只写日期时自动设置）"
     )
     order_no: str | None = _text("order_no")
@@ -343,7 +355,9 @@ class CaseFacts(_Model):
     evidence: list[EvidenceItem] = Field(default=[], max_length=MAX_EVIDENCE)
     consumer: Consumer = Consumer()
     demands: list[Demand] | None = Field(default=None, max_length=len(typing.get_args(Demand)))
-    fraud_shown: bool | None = Field(default=None, description="是否已有证据表明经营者欺诈（消法第五十五条）")
+    fraud_shown: StrictBool | None = Field(
+        default=None, description="是否已有证据表明经营者欺诈（消法第五十五条）"
+    )
     knew_harm_at: dt.date | None = Field(default=None, description="知道权益受损的日期；缺省为付款日")
 
     _date_only = model_validator(mode="before")(
@@ -351,6 +365,7 @@ class CaseFacts(_Model):
     )
     _tz = field_validator("paid_at")(_bounded_time)
     _day = field_validator("knew_harm_at")(_bounded_date)
+    _text_dates = field_validator("paid_at", "knew_harm_at", mode="before")(_no_number)
 
     @model_validator(mode="after")
     def _has_story_or_type(self) -> CaseFacts:
