@@ -598,3 +598,26 @@ def test_the_page_says_why_a_closed_case_takes_no_event(alice_client, alice_case
     )
     assert "已结案" in r.content.decode()
     assert stored(alice_case) == before
+
+
+def test_a_nul_byte_in_a_web_upload_description_stores_nothing(alice_client, alice_case):
+    before = stored(alice_case)
+    r = alice_client.post(
+        f"/cases/{alice_case.public_id}/evidence/",
+        {"file": png(), "kind": "cs_chat", "description": "聊天\x00记录"},
+        follow=True,
+    )
+    assert "空字符" in r.content.decode()
+    assert stored(alice_case) == before
+
+
+def test_a_stored_bad_photo_time_loses_only_that_value(alice_client, alice_case, api):
+    Evidence.objects.create(
+        case=alice_case,
+        kind="platform_terms",
+        declared=True,
+        exif_taken_at=dt.datetime(9999, 1, 1, tzinfo=dt.UTC),
+    )
+    every_page_answers(alice_client, alice_case)
+    held = [g["kind"] for g in api.get(f"/api/cases/{alice_case.public_id}/plan").json()["evidence"]["held"]]
+    assert "platform_terms" in held

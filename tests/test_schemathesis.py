@@ -28,6 +28,20 @@ schema = schemathesis.openapi.from_wsgi("/api/openapi.json", application)
 schema.config.generation.update(allow_extra_parameters=False)
 
 
+@pytest.fixture(autouse=True)
+def _one_connection_per_test() -> Any:
+    # Django's WSGI handler closes the database connection after each request; the test client switches that off
+    # so a test's transaction survives its requests, and so does this test (on PostgreSQL it matters).
+    from django.core.signals import request_finished, request_started
+    from django.db import close_old_connections
+
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    yield
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)
+
+
 @schema.parametrize()
 @settings(
     max_examples=20,

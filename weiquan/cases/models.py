@@ -237,7 +237,8 @@ class Case(models.Model):
             if contact is not None:
                 when = contact.at.astimezone(CHINA_TZ).date().isoformat() if contact.at else ""
                 what = f"第{p.contact + 1}条联系记录（{when} {contact.get_channel_display()}）的{p.label or '内容'}"
-                text = f"{what}无法使用，这条记录暂未计入计划：{p.message}。请在联系记录里点“更正”修改。"
+                left_out = "这条记录暂未计入计划" if p.dropped_entry else "计划中按未填写处理"
+                text = f"{what}无法使用，{left_out}：{p.message}。请在联系记录里点“更正”修改。"
             else:
                 text = f"{p.label or p.path or '案件信息'}无法使用，已按未填写处理：{p.message}。"
             out.append(

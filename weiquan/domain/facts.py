@@ -578,12 +578,14 @@ class Unusable:
     label: str
     message: str
     contact: int | None = None
+    dropped_entry: bool = True  # for a contact or evidence item: the whole entry was left out, not one value
 
     @property
     def text(self) -> str:
         return f"{self.label or self.path}：{self.message}"
 
 
+_ITEM_ESSENTIALS = ("at", "channel", "kind")
 _REQUIRED_FALLBACKS: dict[str, Any] = {
     "amount": "0.01",
     "platform": {"name": "未命名平台"},
@@ -637,9 +639,13 @@ def parse_stored_case(
                 data[str(loc[0])] = fallbacks[str(loc[0])]
                 continue
             if len(loc) >= 2 and loc[0] in dropped and isinstance(loc[1], int):
-                dropped[str(loc[0])].add(loc[1])
                 index = origin[loc[1]] if loc[0] == "contacts" and loc[1] < len(origin) else None
-                problems.append(Unusable(path, label, message_for(err), index))
+                # A bad promise or photo time loses only that value; a bad date or channel, the whole entry.
+                if len(loc) >= 3 and loc[2] not in _ITEM_ESSENTIALS and _drop(data, loc[:3]):
+                    problems.append(Unusable(path, label, message_for(err), index, dropped_entry=False))
+                else:
+                    dropped[str(loc[0])].add(loc[1])
+                    problems.append(Unusable(path, label, message_for(err), index))
             elif loc in (("contacts",), ("evidence",)) and err["type"] == "too_long":
                 limit = MAX_CONTACTS if loc[0] == "contacts" else MAX_EVIDENCE
                 data[str(loc[0])] = data[str(loc[0])][:limit]

@@ -45,6 +45,8 @@ def store_upload(
     if kind not in KIND_LABELS:
         raise EvidenceRejected(_("请选择证据种类。") if not kind else _("未知的证据种类：%s") % kind)
     description = (description or "").strip()
+    if "\x00" in description:  # PostgreSQL cannot store it (issue 12)
+        raise EvidenceRejected(_("说明含有空字符（\\0），请删除后重试。"))
     if len(description) > DESCRIPTION_MAX:
         raise EvidenceRejected(_("说明太长：最多 %d 个字。") % DESCRIPTION_MAX)
     if uploaded_file is None:
