@@ -621,3 +621,21 @@ def test_a_stored_bad_photo_time_loses_only_that_value(alice_client, alice_case,
     every_page_answers(alice_client, alice_case)
     held = [g["kind"] for g in api.get(f"/api/cases/{alice_case.public_id}/plan").json()["evidence"]["held"]]
     assert "platform_terms" in held
+
+
+def test_nul_bytes_in_publish_and_merchant_replies_are_not_server_errors(api, alice, alice_case, client, bob):
+    from tests.merchant_support import make_platform, published, verified_claim
+
+    r = api.post(f"/api/cases/{alice_case.public_id}/publish", {"pseudonym": "小\x00明", "title": "卡\x00密"})
+    assert r.status_code < 500, r.content
+    platform = make_platform("某某卡盟", "kamen.example")
+    verified_claim(bob, platform)
+    complaint = published(platform)
+    headers = {"HTTP_AUTHORIZATION": f"Bearer {ApiToken.issue(bob)}"}
+    r = client.post(
+        f"/api/merchant/complaints/{complaint.public_id}/replies",
+        {"text": "已\x00退款"},
+        content_type="application/json",
+        **headers,
+    )
+    assert r.status_code < 500, r.content

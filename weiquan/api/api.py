@@ -44,6 +44,7 @@ from weiquan.domain.facts import (
     EvidenceKind,
     JSONTooDeep,
     check_today,
+    find_nul,
     loads_bounded,
 )
 from weiquan.evidence.bundle import bundle_file, bundle_filename
@@ -61,12 +62,11 @@ class BoundedParser(Parser):
     def parse_body(self, request: HttpRequest) -> Any:
         data = loads_bounded(request.body)
         if not isinstance(data, dict):  # every JSON body of this API is an object; ninja would read [] as {}
-            raise NotAnObject(_("请求体必须是一个 JSON 对象 {...}"))
+            raise errors.NotAnObject(_("请求体必须是一个 JSON 对象 {...}"))
+        nul = find_nul(data)
+        if nul:  # PostgreSQL cannot store U+0000: refused for every endpoint, naming the field
+            raise errors.NulInBody(nul)
         return data
-
-
-class NotAnObject(ValueError):
-    pass
 
 
 api = NinjaAPI(

@@ -113,6 +113,28 @@ class JSONTooDeep(ValueError):
     pass
 
 
+def find_nul(value: Any) -> str | None:
+    """The path ("title", "contacts[0].answer") of the first key or text holding U+0000, or None. Iterative."""
+    stack: list[tuple[Any, str]] = [(value, "")]
+    while stack:
+        item, path = stack.pop()
+        if isinstance(item, str):
+            if "\x00" in item:
+                return path or "请求体"
+        elif isinstance(item, dict):
+            for key, v in item.items():
+                name = f"{path}.{key}" if path else str(key)
+                if "\x00" in str(key):
+                    return name
+                stack.append((v, name))
+        elif isinstance(item, list):
+            stack.extend((v, f"{path}[{i}]") for i, v in enumerate(item))
+    return None
+
+
+NUL_MESSAGE = "含有空字符（\\0），请删除后重试"
+
+
 def loads_bounded(text: str | bytes, max_depth: int = MAX_JSON_DEPTH) -> Any:
     """json.loads with a depth limit; JSONTooDeep (a ValueError) when the document nests deeper."""
     try:
@@ -209,7 +231,7 @@ def _no_number(value: Any) -> Any:
 def _no_nul(value: Any) -> Any:
     # PostgreSQL cannot store U+0000 in text; no consumer types it on purpose.
     if isinstance(value, str) and "\x00" in value:
-        raise ValueError("含有空字符（\\0），请删除后重试")
+        raise ValueError(NUL_MESSAGE)
     return value
 
 
@@ -530,7 +552,7 @@ def load_case(path: str | Path) -> CaseFacts:
     """Read and validate a case file; relative evidence paths are resolved against the file's folder."""
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        text = path.read_text(encoding="utf-8-sig")  # a BOM (Windows Notepad) is not an error
     except FileNotFoundError:
         raise CaseFileError([("", f"找不到案件文件：{path}")]) from None
     except IsADirectoryError:
