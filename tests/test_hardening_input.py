@@ -639,3 +639,39 @@ def test_nul_bytes_in_publish_and_merchant_replies_are_not_server_errors(api, al
         **headers,
     )
     assert r.status_code < 500, r.content
+
+
+def test_a_record_form_that_fails_half_way_stores_nothing(alice_client, alice_case, monkeypatch):
+    # 钱退回来了 records a contact and closes the case: if closing fails, the contact is not kept either.
+    before = stored(alice_case)
+
+    def broken(self, *args, **kwargs):
+        raise RuntimeError("close failed")
+
+    monkeypatch.setattr(Case, "close", broken)
+    with pytest.raises(RuntimeError):
+        alice_client.post(
+            f"/cases/{alice_case.public_id}/record/",
+            {
+                "event": "refunded",
+                "channel": "platform_cs",
+                "at_date": "2026-11-23",
+                "recovered_amount": "100",
+            },
+        )
+    assert stored(alice_case) == before
+
+
+def test_the_501st_evidence_file_is_refused(api, alice_case):
+    from weiquan.domain.facts import MAX_EVIDENCE
+
+    Evidence.objects.bulk_create(
+        Evidence(case=alice_case, kind="cs_chat", declared=True)
+        for _ in range(MAX_EVIDENCE - alice_case.evidence.count())
+    )
+    before = stored(alice_case)
+    r = api.client.post(
+        f"/api/cases/{alice_case.public_id}/evidence", {"file": png(), "kind": "cs_chat"}, **api.headers
+    )
+    assert "上限" in chinese_error(r, 422)["error"]
+    assert stored(alice_case) == before
