@@ -495,6 +495,7 @@ class RecordForm(forms.Form):
         promise_by = china_datetime(d["promise_by"], dt.time(23, 59)) if d.get("promise_by") else None
         return {
             "at": china_datetime(d["at_date"], d.get("at_time") or _default_time(d["at_date"])),
+            "at_time_known": d.get("at_time") is not None,
             "channel": d.get("channel"),
             "response": response,
             "promise": d.get("promise") or None,
