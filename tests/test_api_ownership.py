@@ -15,7 +15,7 @@ from PIL import Image
 
 from weiquan.accounts.models import ApiToken
 from weiquan.api.api import api
-from weiquan.cases.models import Case
+from weiquan.cases.models import Case, Contact
 
 pytestmark = pytest.mark.django_db
 
@@ -25,6 +25,7 @@ JSON_BODIES = {
     "events": {"at": "2026-11-23T10:00:00+08:00", "channel": "12315", "response": "pending"},
     "close": {"outcome_channel": "12315", "recovered_amount": "100"},
     "captures": {"url": "http://93.184.215.14/rules"},  # a public address literal: no DNS needed
+    "<contact_id>": {"promise": "3个工作日内处理"},  # a correction of the case's first contact
 }
 CHAT = "2026-11-20 10:30:00 我\n请退款\n2026-11-20 10:31:00 客服\n概不退换\n".encode()
 
@@ -44,8 +45,13 @@ def png() -> io.BytesIO:
     return buf
 
 
+def first_contact_id(case_id: str) -> str:
+    contact = Contact.objects.filter(case__public_id=case_id).first() if len(case_id) == 36 else None
+    return str(contact.public_id) if contact else "00000000-0000-4000-8000-000000000000"
+
+
 def call(client: Client, method: str, route: str, case_id: str, token: str | None) -> Any:
-    path = "/api/" + route.replace("<case_id>", case_id)
+    path = "/api/" + route.replace("<case_id>", case_id).replace("<contact_id>", first_contact_id(case_id))
     headers = {"HTTP_AUTHORIZATION": f"Bearer {token}"} if token else {}
     last = route.rsplit("/", 1)[-1]
     if method == "POST" and last == "evidence":
@@ -75,7 +81,10 @@ def bob_token(bob) -> str:
 def test_every_case_path_is_enumerated(client):
     # The documented operations and the routed paths are the same set: nothing hides from case_routes().
     documented = {p for p in client.get("/api/openapi.json").json()["paths"] if "{case_id}" in p}
-    routed = {"/api/" + r.replace("<case_id>", "{case_id}") for r in case_routes()}
+    routed = {
+        "/api/" + r.replace("<case_id>", "{case_id}").replace("<contact_id>", "{contact_id}")
+        for r in case_routes()
+    }
     assert documented == routed
 
 
@@ -111,7 +120,10 @@ def test_the_owner_reaches_every_documented_operation(client, alice_case, alice)
     # The 404s above are not an artefact of wrong paths: the same calls work for the owner.
     token = ApiToken.issue(alice)
     operations = client.get("/api/openapi.json").json()["paths"]
-    routes = {"/api/" + r.replace("<case_id>", "{case_id}"): r for r in case_routes()}
+    routes = {
+        "/api/" + r.replace("<case_id>", "{case_id}").replace("<contact_id>", "{contact_id}"): r
+        for r in case_routes()
+    }
     # Close last: it is the one call after which others could legitimately refuse.
     ordered = sorted(routes.items(), key=lambda item: item[1].endswith("/close"))
     for documented, route in ordered:

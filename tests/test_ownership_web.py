@@ -39,11 +39,17 @@ def id_patterns() -> list[URLPattern]:
     ]
 
 
+# A case's contact, for URLs that take both (the correction form): case id -> its first contact's id.
+CONTACTS: dict[uuid.UUID, uuid.UUID] = {}
+
+
 def urls_for(pattern: URLPattern, ids: list[uuid.UUID]) -> list[str]:
     urls = []
     for public_id in ids:
         kwargs = {
-            name: public_id if isinstance(conv, UUIDConverter) else SAMPLE.get(name, "x")
+            name: (CONTACTS.get(public_id, public_id) if name == "contact_id" else public_id)
+            if isinstance(conv, UUIDConverter)
+            else SAMPLE.get(name, "x")
             for name, conv in pattern.pattern.converters.items()
         }
         urls.append(reverse(pattern.name, kwargs=kwargs))
@@ -59,6 +65,8 @@ def alice_ids(alice_case):
         evidence = store_upload(alice_case, png, kind="order_screenshot", description="订单截图")
     except Exception:  # the locker may refuse a fake PNG; a declared row still has an evidence id
         evidence = alice_case.evidence.first()
+    CONTACTS.clear()
+    CONTACTS[alice_case.public_id] = alice_case.contacts.first().public_id
     return [alice_case.public_id, evidence.public_id]
 
 

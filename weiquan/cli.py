@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 
 CHINA_TZ = ZoneInfo("Asia/Shanghai")
 FORMATS = ("txt", "docx", "pdf")
+MAX_WORKDAYS_N = 10_000  # about forty years of working days
 
 
 class UsageError(Exception):
@@ -25,10 +26,16 @@ def _today(value: str | None) -> dt.date:
 
 
 def _date(value: str, name: str) -> dt.date:
+    from weiquan.domain.facts import check_today
+
     try:
-        return dt.date.fromisoformat(value)
+        day = dt.date.fromisoformat(value)
     except ValueError:
         raise UsageError(f"{name}：不是有效的日期「{value}」，请写成 YYYY-MM-DD，例如 2026-11-25") from None
+    problem = check_today(day)  # 9999-12-31 would overflow the deadline arithmetic
+    if problem:
+        raise UsageError(f"{name}：{problem}")
+    return day
 
 
 def _print_json(data: object) -> None:
@@ -101,7 +108,9 @@ def cmd_docs(args: argparse.Namespace) -> int:
     result = plan(facts, today)
     kinds = list(DOCUMENT_KINDS) if args.all else result.document_kinds
     docs = [
-        build_document(k, facts, problem_type=result.problem_type, today=today, reply_by=result.cs_reply_by.date)
+        build_document(
+            k, facts, problem_type=result.problem_type, today=today, reply_by=result.cs_reply_by.date
+        )
         for k in kinds
     ]
     paths = write_documents(docs, Path(args.out), formats)
@@ -114,6 +123,8 @@ def cmd_workdays(args: argparse.Namespace) -> int:
     from weiquan.domain.workdays import default_calendar
 
     start = _date(args.date, "DATE")
+    if not 1 <= args.n <= MAX_WORKDAYS_N:
+        raise UsageError(f"N：应在 1 至 {MAX_WORKDAYS_N} 之间")
     cal = default_calendar()
     result = cal.add_days(start, args.n) if args.calendar_days else cal.add_workdays(start, args.n)
     if args.consumer:
@@ -291,7 +302,9 @@ def cmd_stamp(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="weiquan", description="卡盟维权助手：分类、证据、逐级升级计划、期限与投诉文书")
+    parser = argparse.ArgumentParser(
+        prog="weiquan", description="卡盟维权助手：分类、证据、逐级升级计划、期限与投诉文书"
+    )
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("plan", help="根据案件文件生成维权计划")
@@ -395,6 +408,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except UsageError as exc:
         print(f"错误：{exc}", file=sys.stderr)
+        return 2
+    except IsADirectoryError as exc:
+        print(f"错误：「{exc.filename}」是一个文件夹，请给出文件", file=sys.stderr)
+        return 2
+    except PermissionError as exc:
+        print(f"错误：没有权限读写「{exc.filename}」", file=sys.stderr)
+        return 2
+    except OSError as exc:
+        where = f"「{exc.filename}」" if exc.filename else ""
+        print(f"错误：无法读写文件{where}（{exc.strerror or exc}）", file=sys.stderr)
+        return 2
+    except UnicodeDecodeError:
+        print("错误：输入不是 UTF-8 编码的文本", file=sys.stderr)
         return 2
 
 

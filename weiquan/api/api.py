@@ -7,12 +7,14 @@ the method. The views only parse, call a model method or the domain, and shape t
 from __future__ import annotations
 
 import datetime as dt
-import json
 from typing import Any, get_args
 
+from django.db import transaction
 from django.http import FileResponse, HttpRequest, UnreadablePostError
+from django.http.multipartparser import MultiPartParserError
 from django.utils.translation import gettext as _
 from ninja import Field, NinjaAPI, Schema, Status
+from ninja.parser import Parser
 from ninja.renderers import JSONRenderer
 
 from weiquan.api import errors
@@ -24,6 +26,8 @@ from weiquan.api.schemas import (
     CaseSummary,
     CloseIn,
     CloseOut,
+    ContactCorrection,
+    CorrectionOut,
     Credentials,
     ErrorOut,
     EventOut,
@@ -32,8 +36,17 @@ from weiquan.api.schemas import (
     TokenOut,
     case_detail,
 )
-from weiquan.cases.models import Case, case_for_owner
-from weiquan.domain.facts import CaseFileError, Contact, EvidenceKind
+from weiquan.cases.models import Case, StateConflict, case_for_owner
+from weiquan.domain.facts import (
+    MAX_LENGTH,
+    CaseFileError,
+    Contact,
+    EvidenceKind,
+    JSONTooDeep,
+    check_today,
+    find_nul,
+    loads_bounded,
+)
 from weiquan.evidence.bundle import bundle_file, bundle_filename
 from weiquan.evidence.services import EvidenceRejected, store_upload
 from weiquan.evidence.upload import evidence_uploads
@@ -41,6 +54,19 @@ from weiquan.evidence.upload import evidence_uploads
 
 class ChineseJSONRenderer(JSONRenderer):
     json_dumps_params = {"ensure_ascii": False}
+
+
+class BoundedParser(Parser):
+    """JSON bodies with a nesting limit: a 100,000-deep document is refused, not recursed into."""
+
+    def parse_body(self, request: HttpRequest) -> Any:
+        data = loads_bounded(request.body)
+        if not isinstance(data, dict):  # every JSON body of this API is an object; ninja would read [] as {}
+            raise errors.NotAnObject(_("请求体必须是一个 JSON 对象 {...}"))
+        nul = find_nul(data)
+        if nul:  # PostgreSQL cannot store U+0000: refused for every endpoint, naming the field
+            raise errors.NulInBody(nul)
+        return data
 
 
 api = NinjaAPI(
@@ -51,6 +77,7 @@ api = NinjaAPI(
     auth=bearer,
     urls_namespace="api",
     renderer=ChineseJSONRenderer(),
+    parser=BoundedParser(),
 )
 errors.install(api)
 
@@ -137,7 +164,9 @@ class ClassifyIn(Schema):
     answers: dict[str, str] = Field(
         default_factory=dict, description='对已提问题的回答 {问题id: 回答id}，例如 {"received": "no"}'
     )
-    today: dt.date | None = Field(default=None, description="解析“昨天”等相对日期所用的日期")
+    today: str | None = Field(
+        default=None, pattern=r"^\d{4}-\d{2}-\d{2}$", description="解析“昨天”等相对日期所用的日期（YYYY-MM-DD）"
+    )
 
 
 @api.post(
@@ -153,7 +182,11 @@ def classify_text(request: HttpRequest, body: ClassifyIn) -> dict[str, Any]:
     if not body.text.strip():
         raise ApiError(422, _("经过为空：请描述发生了什么"), [("text", _("请描述发生了什么"))])
     try:
-        return classify(body.text, today=body.today, answers=body.answers).to_dict()
+        today = dt.date.fromisoformat(body.today) if body.today else None
+    except ValueError:
+        raise ApiError(422, _("today 不是有效的日期（YYYY-MM-DD）"), [("today", _("不是有效的日期"))]) from None
+    try:
+        return classify(body.text, today=today, answers=body.answers).to_dict()
     except ValueError as exc:
         raise ApiError(422, str(exc), [("answers", str(exc))]) from None
 
@@ -171,13 +204,18 @@ def classify_text(request: HttpRequest, body: ClassifyIn) -> dict[str, Any]:
 )
 def create_case(request: AuthedRequest) -> Status[Any]:
     try:
-        data = json.loads(request.body)
+        data = loads_bounded(request.body)
+    except JSONTooDeep as exc:
+        raise ApiError(400, str(exc)) from None
     except (ValueError, UnicodeDecodeError):
         raise ApiError(400, errors.BAD_JSON) from None
     try:
-        return Status(201, Case.create_from_case_file(request.auth, data))
+        with transaction.atomic():  # a case that cannot be answered is not stored either
+            case = Case.create_from_case_file(request.auth, data)
+            case.next_action = case.plan().to_dict()["next_action"]
     except CaseFileError as exc:
         raise errors.case_file_error(exc) from None
+    return Status(201, case)
 
 
 @api.get("/cases", response={200: list[CaseSummary], **ERRORS}, tags=["案件"], summary="我的案件")
@@ -206,6 +244,9 @@ def get_case(request: AuthedRequest, case_id: str) -> dict[str, Any]:
 )
 def get_plan(request: AuthedRequest, case_id: str, today: dt.date | None = None) -> dict[str, Any]:
     case = case_for_owner(request.auth, case_id)
+    problem = check_today(today) if today else None
+    if problem:
+        raise errors.invalid(_("请求有误"), [("today（日期）", problem)])
     return case.plan(today).to_dict()
 
 
@@ -218,8 +259,38 @@ def get_plan(request: AuthedRequest, case_id: str, today: dt.date | None = None)
 )
 def add_event(request: AuthedRequest, case_id: str, contact: Contact) -> Status[Any]:
     case = case_for_owner(request.auth, case_id)
-    event = case.add_contact(request.auth, **contact.model_dump())
-    return Status(201, {"event": event, "next_action": case.plan().to_dict()["next_action"]})
+    try:
+        with transaction.atomic():  # the event and the answer about it, or neither
+            event = case.add_contact(request.auth, **contact.model_dump())
+            next_action = case.plan().to_dict()["next_action"]
+    except StateConflict as exc:
+        raise ApiError(409, str(exc)) from None
+    except CaseFileError as exc:
+        raise errors.invalid(_("联系记录有误"), exc.problems) from None
+    return Status(201, {"event": event, "next_action": next_action})
+
+
+@api.patch(
+    "/cases/{case_id}/contacts/{contact_id}",
+    response={200: CorrectionOut, **ERRORS},
+    tags=["案件"],
+    url_name="case_contact_correct",
+    summary="更正一条联系记录（例如写错的日期或承诺）；日志中追加一条更正记录，原记录保留",
+)
+def correct_contact(
+    request: AuthedRequest, case_id: str, contact_id: str, correction: ContactCorrection
+) -> dict[str, Any]:
+    case = case_for_owner(request.auth, case_id)
+    changes = correction.model_dump(exclude_unset=True)
+    if not changes:
+        raise errors.invalid(_("请求有误"), [("", _("请至少给出一个要更正的字段"))])
+    try:
+        with transaction.atomic():
+            contact = case.correct_contact(request.auth, contact_id, **changes)
+            next_action = case.plan().to_dict()["next_action"]
+    except CaseFileError as exc:
+        raise errors.invalid(_("联系记录有误"), exc.problems) from None
+    return {"event": contact, "next_action": next_action}
 
 
 @api.post(
@@ -231,11 +302,14 @@ def add_event(request: AuthedRequest, case_id: str, contact: Contact) -> Status[
 )
 def close_case(request: AuthedRequest, case_id: str, outcome: CloseIn) -> Case:
     case = case_for_owner(request.auth, case_id)
-    if case.status == "closed":
-        raise ApiError(409, _("案件已经结案"))
-    case.close(
-        request.auth, outcome_channel=outcome.outcome_channel or "", recovered_amount=outcome.recovered_amount
-    )
+    try:
+        case.close(
+            request.auth,
+            outcome_channel=outcome.outcome_channel or "",
+            recovered_amount=outcome.recovered_amount,
+        )
+    except StateConflict as exc:
+        raise ApiError(409, str(exc)) from None
     return case
 
 
@@ -254,20 +328,38 @@ def upload_evidence(request: AuthedRequest, case_id: str) -> Status[Any]:
     case = case_for_owner(request.auth, case_id)
     # The form is read here, not by ninja: the locker's upload handler must be in place before the body is, so
     # the file is hashed while it streams to disk (and an outsider's upload is refused before it is read).
+    if not (request.content_type or "").startswith("multipart/form-data"):
+        raise ApiError(400, _("请用 multipart/form-data 上传（字段：file、kind、description）"))
     try:
         with evidence_uploads(request):
-            evidence = store_upload(
-                case,
-                request.FILES.get("file"),
-                kind=request.POST.get("kind", ""),
-                description=request.POST.get("description", ""),
-                actor=request.auth,
-            )
+            if (
+                any(len(request.POST.getlist(f)) > 1 for f in ("kind", "description"))
+                or len(request.FILES.getlist("file")) > 1
+            ):
+                raise EvidenceRejected(_("每次上传一个文件，file、kind、description 各一项。"))
+            description = request.POST.get("description", "")
+            if "\x00" in description or "\x00" in request.POST.get("kind", ""):
+                raise EvidenceRejected(_("说明含有空字符（\\0），请删除后重试。"))
+            if len(description) > MAX_LENGTH["evidence.description"]:
+                raise EvidenceRejected(_("说明太长：最多 %d 个字。") % MAX_LENGTH["evidence.description"])
+            with transaction.atomic():
+                evidence = store_upload(
+                    case,
+                    request.FILES.get("file"),
+                    kind=request.POST.get("kind", ""),
+                    description=description,
+                    actor=request.auth,
+                )
     except EvidenceRejected as exc:
         raise ApiError(422, exc.message) from None
     except UnreadablePostError:
         # The client went away mid-upload: nothing was stored (evidence_uploads removed the partial file).
         raise ApiError(400, _("上传中断，文件未保存，请重新上传")) from None
+    except MultiPartParserError:
+        # no boundary, a part header over Django's limit, a cut-off part: the body is not a form we can read
+        raise ApiError(
+            400, _("上传的表单格式不正确（multipart 边界或分段头有误），文件未保存，请重新上传")
+        ) from None
     return Status(201, evidence)
 
 

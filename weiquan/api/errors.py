@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
+from django.db import DataError
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed, JsonResponse
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
@@ -19,7 +20,7 @@ from django.utils.translation import gettext_lazy
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
-from weiquan.domain.facts import FIELD_LABELS, CaseFileError
+from weiquan.domain.facts import FIELD_LABELS, NUL_MESSAGE, CaseFileError, JSONTooDeep
 from weiquan.domain.facts import message_for as domain_message
 
 logger = logging.getLogger(__name__)
@@ -41,6 +42,16 @@ LABELS = {
 }
 LOGIN_REQUIRED = gettext_lazy("请先登录：Authorization: Bearer <token>")
 BAD_JSON = gettext_lazy("请求体不是有效的 JSON（请检查引号、逗号和括号）")
+
+
+class NotAnObject(ValueError):
+    """A JSON body that is not an object (ninja would read [null, null] as {})."""
+
+
+class NulInBody(ValueError):
+    def __init__(self, path: str):
+        super().__init__(path)
+        self.path = path
 
 
 class ApiError(Exception):
@@ -136,6 +147,11 @@ def install(api: NinjaAPI) -> None:
     @api.exception_handler(HttpError)
     def _http(request: HttpRequest, exc: HttpError) -> HttpResponse:
         # ninja's messages are English ("Cannot parse request body"); the status code says enough.
+        cause = exc.__cause__
+        if isinstance(cause, NulInBody):
+            return invalid(_("请求有误"), [(cause.path, NUL_MESSAGE)]).response()
+        if isinstance(cause, JSONTooDeep | NotAnObject):
+            return error_response(400, str(cause))
         return error_response(exc.status_code, _HTTP_MESSAGES.get(exc.status_code, _("请求有误")))
 
     @api.exception_handler(SuspiciousOperation)
@@ -149,6 +165,13 @@ def install(api: NinjaAPI) -> None:
     @api.exception_handler(Http404)
     def _not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
         return error_response(404, str(exc) or _("未找到"))
+
+    @api.exception_handler(DataError)
+    def _data(request: HttpRequest, exc: DataError) -> HttpResponse:
+        # The database refused a value (a NUL byte in a query parameter, an over-long text that slipped past
+        # validation): the request was wrong, nothing was stored — a 400, not a server error (issue 12).
+        logger.warning("API data error on %s %s: %s", request.method, request.path, exc)
+        return error_response(400, _("请求中有无法保存的内容（例如空字符或过长的文字），请检查后重试"))
 
     @api.exception_handler(Exception)
     def _crash(request: HttpRequest, exc: Exception) -> HttpResponse:

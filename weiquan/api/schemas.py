@@ -10,9 +10,10 @@ from typing import Annotated, Any
 
 from django.urls import reverse
 from ninja import Field, Schema
+from pydantic import StrictBool, field_validator
 
 from weiquan.cases.models import Case, Contact
-from weiquan.domain.facts import ChannelId, EvidenceKind
+from weiquan.domain.facts import ChannelId, EvidenceKind, Response
 from weiquan.evidence.models import Evidence
 
 
@@ -29,9 +30,17 @@ class ErrorOut(Schema):
 ERRORS: dict[int, Any] = {code: ErrorOut for code in (400, 401, 404, 409, 422)}
 
 
+def _no_nul(value: Any) -> Any:
+    if isinstance(value, str) and "\x00" in value:
+        raise ValueError("含有空字符（\\0），请删除后重试")
+    return value
+
+
 class Credentials(Schema):
-    username: str
-    password: str
+    username: str = Field(..., max_length=150)
+    password: str = Field(..., max_length=1024)
+
+    _nul = field_validator("username", "password", mode="before")(_no_nul)
 
 
 class SignupOut(Schema):
@@ -81,7 +90,8 @@ class CaseCreated(CaseSummary):
 
     @staticmethod
     def resolve_next_action(case: Case) -> dict[str, Any]:
-        return dict(case.plan().to_dict()["next_action"])
+        # computed by the view inside its transaction; a case read elsewhere is planned here
+        return dict(getattr(case, "next_action", None) or case.plan().to_dict()["next_action"])
 
 
 def case_detail(case: Case) -> dict[str, Any]:
@@ -118,6 +128,28 @@ class ContactOut(Schema):
 class EventOut(Schema):
     event: ContactOut
     next_action: dict[str, Any]
+
+
+class CorrectionOut(EventOut):
+    pass
+
+
+class ContactCorrection(Schema):
+    """The fields to correct; the others keep their recorded values. null clears an optional field."""
+
+    at: dt.datetime | None = None
+    at_time_known: StrictBool | None = None
+    channel: ChannelId | None = None
+    asked: str | None = None
+    promise: str | None = None
+    promise_by: dt.datetime | None = None
+    response: Response | None = None
+    answer: str | None = None
+    reference: str | None = None
+    served_at: dt.datetime | None = None
+    agreed_amount: Decimal | None = None
+
+    model_config = {"extra": "forbid"}
 
 
 Money = Annotated[Decimal, Field(ge=0, max_digits=14, decimal_places=2)]

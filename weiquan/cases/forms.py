@@ -12,13 +12,21 @@ from decimal import Decimal
 from typing import Any
 
 from django import forms
+from django.db import transaction
 from django.forms import formset_factory
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from weiquan.cases.models import CHANNELS, PAYMENT_METHODS, Case
 from weiquan.domain.datafiles import load
-from weiquan.domain.facts import CHINA_TZ
+from weiquan.domain.facts import (
+    CHINA_TZ,
+    EARLIEST,
+    CaseFileError,
+    date_range_message,
+    latest_date,
+    parse_contact,
+)
 from weiquan.domain.taxonomy import OTHER, OTHER_LABEL, TYPES
 
 PROVINCES = (  # noqa: SIM905  (one line per region row reads better than 34 quoted items)
@@ -76,6 +84,37 @@ def _default_time(day: dt.date) -> dt.time:
 def _not_future(day: dt.date | None, what: str) -> None:
     if day and day > today_in_china():
         raise forms.ValidationError(_("%(what)s不能晚于今天") % {"what": what})
+    if day and day < EARLIEST:
+        raise forms.ValidationError(_("日期太早了，请检查年份"))
+
+
+def _within_range(day: dt.date | None) -> dt.date | None:
+    if day and not EARLIEST <= day <= latest_date():
+        raise forms.ValidationError(date_range_message())
+    return day
+
+
+# case-file contact field -> form field, for the case file's own rules (issue 12: one validation for every way in)
+_CONTACT_FIELDS = {
+    "at": "at_date",
+    "promise": "promise",
+    "promise_by": "promise_by",
+    "answer": "answer",
+    "reference": "reference",
+    "asked": "asked",
+    "channel": "channel",
+    "response": "response",
+}
+
+
+def check_contact(form: forms.Form, contact: dict[str, Any]) -> None:
+    """Adds the case file's Chinese messages (bounded promises, lengths, NUL) to the form's own fields."""
+    try:
+        parse_contact(contact)
+    except CaseFileError as exc:
+        for path, message in exc.problems:
+            field = _CONTACT_FIELDS.get(path.split("（")[0].split(".")[0])
+            form.add_error(field if field in form.fields and field not in form.errors else None, message)
 
 
 # --- screen 1: the story ----------------------------------------------------------------------------------------
@@ -304,12 +343,17 @@ class ContactForm(forms.Form):
         _not_future(day, _("联系日期"))
         return day
 
+    def clean_promise_by(self) -> dt.date | None:
+        return _within_range(self.cleaned_data.get("promise_by"))
+
     def clean(self) -> dict[str, Any]:
         data = super().clean()
         if data.get("response") == "promised" and not (data.get("promise") or data.get("promise_by")):
             self.add_error("promise", _("对方答应了什么？写下原话或选一个期限"))
         if data.get("promise_by") and data.get("at_date") and data["promise_by"] < data["at_date"]:
             self.add_error("promise_by", _("承诺的期限不能早于联系的日期"))
+        if not self.errors:
+            check_contact(self, self.to_case_file())
         return data
 
     def to_case_file(self) -> dict[str, Any]:
@@ -437,6 +481,9 @@ class RecordForm(forms.Form):
         _not_future(day, _("日期"))
         return day
 
+    def clean_promise_by(self) -> dt.date | None:
+        return _within_range(self.cleaned_data.get("promise_by"))
+
     def clean(self) -> dict[str, Any]:
         data = super().clean()
         event = data.get("event")
@@ -444,24 +491,37 @@ class RecordForm(forms.Form):
             self.add_error("promise", _("对方答应了什么？写下原话或选一个期限"))
         if event == "refunded" and data.get("recovered_amount") is None:
             self.add_error("recovered_amount", _("请填写追回的金额（没追回填0）"))
+        contact = self._contact()
+        if not self.errors and contact is not None:
+            check_contact(
+                self, {k: v.isoformat() if isinstance(v, dt.datetime) else v for k, v in contact.items()}
+            )
         return data
 
-    def apply(self, case: Case, actor: Any) -> None:
-        """Records the event with the one model method for it: a contact, a close, or both."""
+    def _contact(self) -> dict[str, Any] | None:
         d = self.cleaned_data
-        response = EVENTS[d["event"]][1]
-        if response is not None:
-            promise_by = china_datetime(d["promise_by"], dt.time(23, 59)) if d.get("promise_by") else None
-            case.add_contact(
-                actor,
-                at=china_datetime(d["at_date"], d.get("at_time") or _default_time(d["at_date"])),
-                at_time_known=d.get("at_time") is not None,
-                channel=d["channel"],
-                response=response,
-                promise=d.get("promise") or None,
-                promise_by=promise_by,
-                answer=d.get("answer") or None,
-                reference=d.get("reference") or None,
-            )
-        if d["event"] in ("refunded", "closed"):
-            case.close(actor, outcome_channel=d["channel"], recovered_amount=d.get("recovered_amount"))
+        response = EVENTS[d["event"]][1] if d.get("event") in EVENTS else None
+        if response is None or "at_date" not in d:
+            return None
+        promise_by = china_datetime(d["promise_by"], dt.time(23, 59)) if d.get("promise_by") else None
+        return {
+            "at": china_datetime(d["at_date"], d.get("at_time") or _default_time(d["at_date"])),
+            "at_time_known": d.get("at_time") is not None,
+            "channel": d.get("channel"),
+            "response": response,
+            "promise": d.get("promise") or None,
+            "promise_by": promise_by,
+            "answer": d.get("answer") or None,
+            "reference": d.get("reference") or None,
+        }
+
+    def apply(self, case: Case, actor: Any) -> None:
+        """Records the event with the one model method for it: a contact, a close, or both — in one transaction,
+        so an event that fails half-way stores nothing."""
+        d = self.cleaned_data
+        contact = self._contact()
+        with transaction.atomic():
+            if contact is not None:
+                case.add_contact(actor, **contact)
+            if d["event"] in ("refunded", "closed"):
+                case.close(actor, outcome_channel=d["channel"], recovered_amount=d.get("recovered_amount"))

@@ -18,7 +18,17 @@ from django.utils import timezone
 
 from weiquan.domain import reminders as domain_reminders
 from weiquan.domain.escalation import Plan, plan
-from weiquan.domain.facts import CHINA_TZ, CaseFacts, parse_case
+from weiquan.domain.escalation import Warning as PlanWarning
+from weiquan.domain.facts import (
+    CHINA_TZ,
+    MAX_CONTACTS,
+    MAX_LENGTH,
+    CaseFacts,
+    Unusable,
+    parse_case,
+    parse_contact,
+    parse_stored_case,
+)
 from weiquan.domain.taxonomy import TYPES
 from weiquan.evidence.canonical import canonical_json, event_hash, event_time
 
@@ -55,8 +65,16 @@ RESPONSES = [
 ]
 
 
-class CaseClosed(ValueError):
+class StateConflict(ValueError):
+    """A change the case's state does not allow (closed, too many contacts): the API's 409, the page's message."""
+
+
+class CaseClosed(StateConflict):
     """A change asked of a case that is already closed."""
+
+
+class TooManyContacts(StateConflict):
+    pass
 
 
 class CaseQuerySet(models.QuerySet["Case"]):
@@ -77,20 +95,26 @@ class Case(models.Model):
     amount = models.DecimalField("金额（元）", max_digits=14, decimal_places=2)
     paid_at = models.DateTimeField("付款时间")
     paid_at_time_known = models.BooleanField("付款时间含时刻", default=True)
-    order_no = models.CharField("订单号", max_length=128, blank=True)
-    item = models.CharField("商品", max_length=200, blank=True)
+    order_no = models.CharField("订单号", max_length=MAX_LENGTH["order_no"], blank=True)
+    item = models.CharField("商品", max_length=MAX_LENGTH["item"], blank=True)
     payment_method = models.CharField("付款方式", max_length=16, choices=PAYMENT_METHODS, default="other")
-    province = models.CharField("所在省份", max_length=16, blank=True)
+    province = models.CharField("所在省份", max_length=MAX_LENGTH["province"], blank=True)
 
-    platform_name = models.CharField("平台名称", max_length=200, blank=True)
-    platform_domain = models.CharField("网址/域名", max_length=253, blank=True, db_index=True)
+    platform_name = models.CharField("平台名称", max_length=MAX_LENGTH["platform.name"], blank=True)
+    platform_domain = models.CharField(
+        "网址/域名", max_length=MAX_LENGTH["platform.domain"], blank=True, db_index=True
+    )
     platform_reachable = models.BooleanField("平台还能联系上", default=True)
-    platform_company = models.CharField("经营者全称", max_length=200, blank=True)
-    platform_credit_code = models.CharField("统一社会信用代码", max_length=18, blank=True)
-    platform_icp = models.CharField("ICP备案号", max_length=64, blank=True)
-    platform_address = models.CharField("经营者地址", max_length=300, blank=True)
-    platform_merchant_name = models.CharField("收款商户名", max_length=200, blank=True)
-    platform_contact = models.CharField("客服联系方式", max_length=200, blank=True)
+    platform_company = models.CharField("经营者全称", max_length=MAX_LENGTH["platform.company"], blank=True)
+    platform_credit_code = models.CharField(
+        "统一社会信用代码", max_length=MAX_LENGTH["platform.credit_code"], blank=True
+    )
+    platform_icp = models.CharField("ICP备案号", max_length=MAX_LENGTH["platform.icp"], blank=True)
+    platform_address = models.CharField("经营者地址", max_length=MAX_LENGTH["platform.address"], blank=True)
+    platform_merchant_name = models.CharField(
+        "收款商户名", max_length=MAX_LENGTH["platform.merchant_name"], blank=True
+    )
+    platform_contact = models.CharField("客服联系方式", max_length=MAX_LENGTH["platform.contact"], blank=True)
     platform_sold_by = models.CharField("出售方", max_length=8, blank=True)  # platform | shop | "" (unknown)
     platform_shop = models.JSONField("平台内经营者", null=True, blank=True)  # the case file's platform.shop
     platform_odr = models.BooleanField("ODR企业", null=True, blank=True)
@@ -100,17 +124,21 @@ class Case(models.Model):
         "platforms.Platform", null=True, blank=True, on_delete=models.SET_NULL, related_name="cases"
     )
 
-    consumer_name = models.CharField("姓名", max_length=64, blank=True)
-    consumer_phone = models.CharField("电话", max_length=32, blank=True)
-    consumer_address = models.CharField("通讯地址", max_length=300, blank=True)
+    consumer_name = models.CharField("姓名", max_length=MAX_LENGTH["consumer.name"], blank=True)
+    consumer_phone = models.CharField("电话", max_length=MAX_LENGTH["consumer.phone"], blank=True)
+    consumer_address = models.CharField("通讯地址", max_length=MAX_LENGTH["consumer.address"], blank=True)
     consumer_email = models.EmailField("邮箱", blank=True)
-    consumer_id_number = models.CharField("身份证号", max_length=18, blank=True)
+    consumer_id_number = models.CharField("身份证号", max_length=MAX_LENGTH["consumer.id_number"], blank=True)
     consumer_gender = models.CharField("性别", max_length=1, blank=True)
     consumer_birth_date = models.DateField("出生日期", null=True, blank=True)
-    consumer_ethnicity = models.CharField("民族", max_length=16, blank=True)
-    consumer_service_address = models.CharField("送达地址", max_length=300, blank=True)
+    consumer_ethnicity = models.CharField("民族", max_length=MAX_LENGTH["consumer.ethnicity"], blank=True)
+    consumer_service_address = models.CharField(
+        "送达地址", max_length=MAX_LENGTH["consumer.service_address"], blank=True
+    )
     consumer_e_service = models.BooleanField("同意电子送达", null=True, blank=True)
-    consumer_e_service_address = models.CharField("电子送达地址", max_length=254, blank=True)
+    consumer_e_service_address = models.CharField(
+        "电子送达地址", max_length=MAX_LENGTH["consumer.e_service_address"], blank=True
+    )
 
     demands = models.JSONField(default=list, blank=True)
     fraud_shown = models.BooleanField(null=True, blank=True)
@@ -185,11 +213,47 @@ class Case(models.Model):
             "knew_harm_at": self.knew_harm_at.isoformat() if self.knew_harm_at else None,
         }
 
+    def checked_facts(self) -> tuple[CaseFacts, list[Unusable]]:
+        """The facts, and the stored values the plan cannot use (left out; the owner is asked to correct them).
+
+        A value stored before today's bounds existed (a contact dated 9999-12-31) must never break the case: the
+        plan, the page, every document, the bundle and the calendar feed are made from the usable rest.
+        """
+        fallback = {"paid_at": (self.created_at or timezone.now()).isoformat()}
+        return parse_stored_case(self.to_case_file(), fallback)
+
     def facts(self) -> CaseFacts:
-        return parse_case(self.to_case_file())
+        return self.checked_facts()[0]
+
+    def corrections_needed(self) -> list[dict[str, Any]]:
+        """What the owner should correct: the Chinese text and, for a contact, its id (for the correction form)."""
+        return self._corrections(self.checked_facts()[1])
+
+    def _corrections(self, problems: list[Unusable]) -> list[dict[str, Any]]:
+        contacts = list(self.contacts.all())
+        out = []
+        for p in problems:
+            contact = contacts[p.contact] if p.contact is not None and p.contact < len(contacts) else None
+            if contact is not None:
+                when = contact.at.astimezone(CHINA_TZ).date().isoformat() if contact.at else ""
+                what = f"第{p.contact + 1}条联系记录（{when} {contact.get_channel_display()}）的{p.label or '内容'}"
+                left_out = "这条记录暂未计入计划" if p.dropped_entry else "计划中按未填写处理"
+                text = f"{what}无法使用，{left_out}：{p.message}。请在联系记录里点“更正”修改。"
+            else:
+                text = f"{p.label or p.path or '案件信息'}无法使用，已按未填写处理：{p.message}。"
+            out.append(
+                {"message": text, "field": p.path, "contact": str(contact.public_id) if contact else None}
+            )
+        return out
 
     def plan(self, today: dt.date | None = None) -> Plan:
-        return plan(self.facts(), today or timezone.now().astimezone(CHINA_TZ).date())
+        facts, problems = self.checked_facts()
+        result = plan(facts, today or timezone.now().astimezone(CHINA_TZ).date())
+        # Each unusable stored value is told first, as a fact to correct (issue 12).
+        result.warnings[:0] = [
+            PlanWarning("fact_to_correct", c["message"]) for c in self._corrections(problems)
+        ]
+        return result
 
     # --- the case log ---------------------------------------------------------------------------------------------
 
@@ -220,7 +284,7 @@ class Case(models.Model):
     def create_from_case_file(cls, owner: Any, data: dict[str, Any]) -> Case:
         """Validate a case file (Chinese errors via CaseFileError) and store it with its contacts."""
         facts = parse_case(data)
-        with transaction.atomic():
+        with transaction.atomic():  # one transaction: a case that fails half-way leaves nothing behind
             case = cls(owner=owner)
             case.apply_facts(facts)
             case.save()
@@ -240,7 +304,7 @@ class Case(models.Model):
             from weiquan.platforms.linking import link_case
 
             link_case(case)  # the registry learns the platform's domain, name and merchant name
-        case.refresh_reminder()
+            case.refresh_reminder()
         return case
 
     def apply_facts(self, facts: CaseFacts) -> None:
@@ -273,14 +337,61 @@ class Case(models.Model):
         self.fraud_shown = facts.fraud_shown
         self.knew_harm_at = facts.knew_harm_at
 
+    # --- state rules, shared by the web pages, the API and the CLI --------------------------------------------
+
+    def check_can_record(self) -> None:
+        """Raises StateConflict (Chinese) if no new contact may be recorded now."""
+        if self.status == "closed":
+            raise CaseClosed("案件已经结案，不能再记录进展；如需继续维权，请新建案件")
+        if self.contacts.count() >= MAX_CONTACTS:
+            raise TooManyContacts(f"这个案件的联系记录已达上限（{MAX_CONTACTS} 条），不能再添加")
+
+    @staticmethod
+    def validated_contact(fields: dict[str, Any]) -> dict[str, Any]:
+        """The contact under the case file's rules (bounded dates and promises, lengths); CaseFileError otherwise."""
+        data = {k: v.isoformat() if isinstance(v, dt.datetime) else v for k, v in fields.items()}
+        return parse_contact(data).model_dump()
+
     def add_contact(self, actor: Any = None, **fields: Any) -> Contact:
+        fields = self.validated_contact(fields)
         with transaction.atomic():
+            Case.objects.select_for_update().filter(
+                pk=self.pk
+            ).first()  # one writer at a time: the count holds
+            self.refresh_from_db(fields=["status"])
+            self.check_can_record()
             contact = Contact.objects.create(case=self, **fields)
             self.log("contact", contact.to_case_file(), actor)
             if fields.get("response") == "resolved" and self.status == "open":
                 self.outcome_channel = fields.get("channel", "")
                 Case.objects.filter(pk=self.pk).update(outcome_channel=self.outcome_channel)
-        self.refresh_reminder()
+            self.refresh_reminder()
+        return contact
+
+    def correct_contact(self, actor: Any, contact_id: Any, **changes: Any) -> Contact:
+        """Corrects a recorded contact (a typo in its date or promise). The contact row takes the corrected values;
+        the log keeps both, as a new "contact_corrected" entry (the log itself is never changed)."""
+        from django.core.exceptions import ValidationError
+        from django.http import Http404
+
+        try:
+            contact = self.contacts.get(public_id=contact_id)
+        except (Contact.DoesNotExist, ValidationError, ValueError, TypeError) as exc:
+            raise Http404("联系记录不存在") from exc
+        before = contact.to_case_file()
+        merged = {**before, **changes}
+        fields = self.validated_contact(merged)
+        with transaction.atomic():
+            Case.objects.select_for_update().filter(pk=self.pk).first()
+            for name, value in fields.items():
+                setattr(contact, name, value)
+            contact.save()
+            self.log(
+                "contact_corrected",
+                {"contact": str(contact.public_id), "before": before, "after": contact.to_case_file()},
+                actor,
+            )
+            self.refresh_reminder()
         return contact
 
     def close(self, actor: Any, *, outcome_channel: str, recovered_amount: Decimal | None) -> None:
@@ -343,12 +454,14 @@ class Contact(models.Model):
     at = models.DateTimeField("时间")
     at_time_known = models.BooleanField("时间含时刻", default=True)
     channel = models.CharField("渠道", max_length=32, choices=CHANNELS)
-    asked = models.CharField("诉求", max_length=300, blank=True, null=True)
-    promise = models.CharField("对方承诺", max_length=200, blank=True, null=True)
+    asked = models.CharField("诉求", max_length=MAX_LENGTH["contact.asked"], blank=True, null=True)
+    promise = models.CharField("对方承诺", max_length=MAX_LENGTH["contact.promise"], blank=True, null=True)
     promise_by = models.DateTimeField("承诺期限", null=True, blank=True)
     response = models.CharField("结果", max_length=16, choices=RESPONSES, default="pending")
     answer = models.TextField("对方答复", blank=True, null=True)
-    reference = models.CharField("受理编号", max_length=128, blank=True, null=True)
+    reference = models.CharField(
+        "受理编号", max_length=MAX_LENGTH["contact.reference"], blank=True, null=True
+    )
     served_at = models.DateTimeField("支付令送达时间", null=True, blank=True)
     agreed_amount = models.DecimalField(
         "对方同意退还的金额", max_digits=14, decimal_places=2, null=True, blank=True

@@ -1,6 +1,6 @@
 from django.urls import path, register_converter
 
-from weiquan.cases import views
+from weiquan.cases import corrections, views
 
 
 class DocumentKindConverter:
@@ -29,6 +29,11 @@ urlpatterns = [
     path("cases/<uuid:public_id>/", views.case_detail, name="case_detail"),
     path("cases/<uuid:public_id>/record/", views.case_record, name="case_record"),
     path("cases/<uuid:public_id>/forms/<dockind:kind>/", views.case_form, name="case_form"),
+    path(
+        "cases/<uuid:public_id>/contacts/<uuid:contact_id>/correct/",
+        corrections.correct_contact,
+        name="contact_correct",
+    ),
     path(
         "cases/<uuid:public_id>/documents/<dockind:kind>.<docfmt:fmt>",
         views.case_document,

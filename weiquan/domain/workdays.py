@@ -1115,6 +1115,15 @@ def _named_deadline(m: re.Match[str], begin: dt.datetime) -> Deadline | None:
     return replace(fixed_deadline(begin, day, time, phrase=m.group(0).strip()), notes=tuple(notes))
 
 
+# Issue 12: the longest promise that is counted. "9999999个工作日内" is a typo; counting it would take minutes and
+# then overflow the calendar, so it is refused (facts.Contact turns this into a Chinese message naming the field).
+MAX_PROMISE = {"workdays": 500, "hours": 2 * 366 * 24, "days": 2 * 366, "months": 24}
+
+
+class PromiseOutOfRange(ValueError):
+    """A promise longer than MAX_PROMISE allows."""
+
+
 def _counted_deadline(kind: str, m: re.Match[str], begin: dt.datetime, cal: WorkCalendar) -> Deadline | None:
     phrase = m.group(0).strip()
     notes: list[str] = []
@@ -1131,6 +1140,8 @@ def _counted_deadline(kind: str, m: re.Match[str], begin: dt.datetime, cal: Work
         if kind == "weeks":
             n, kind = high * 7, "days"
             notes.append(f"{high}周按{n}日计算")
+    if n > MAX_PROMISE[kind]:
+        raise PromiseOutOfRange(phrase)
     today = begin.date()
     if kind == "workdays":
         deadline = cal.add_workdays(today, n)

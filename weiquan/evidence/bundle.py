@@ -117,6 +117,12 @@ def safe_name(name: str) -> str:
     return name
 
 
+def _usable_time(value: dt.datetime) -> bool:
+    from weiquan.domain.facts import EARLIEST, latest_date
+
+    return EARLIEST <= value.date() <= latest_date()
+
+
 def _evidence_list(
     case: Case, items: list[Evidence], paths: dict[int, str], copied: dict[int, str], today: dt.date
 ) -> tuple[str, bytes]:
@@ -132,7 +138,8 @@ def _evidence_list(
             file=paths.get(ev.pk),
             sha256=copied.get(ev.pk) or ev.sha256 or None,
             description=ev.description or None,
-            captured_at=ev.exif_taken_at,
+            # a photo clock far off (year 9999) must not break the bundle: the time is left out (issue 12)
+            captured_at=ev.exif_taken_at if ev.exif_taken_at and _usable_time(ev.exif_taken_at) else None,
         )
         for ev in items
     ]

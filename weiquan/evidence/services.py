@@ -25,6 +25,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from weiquan.cases.models import Case
+from weiquan.domain.facts import MAX_EVIDENCE
 from weiquan.evidence.content import EvidenceRejected, detect_content_type, exif_taken_at, too_large
 from weiquan.evidence.models import EVIDENCE_KINDS, Evidence
 from weiquan.evidence.storage import blob_store
@@ -44,6 +45,10 @@ def store_upload(
     if kind not in KIND_LABELS:
         raise EvidenceRejected(_("请选择证据种类。") if not kind else _("未知的证据种类：%s") % kind)
     description = (description or "").strip()
+    if case.evidence.count() >= MAX_EVIDENCE:  # the case file's own limit (issue 12)
+        raise EvidenceRejected(_("这个案件的证据已达上限（%d 项），不能再上传。") % MAX_EVIDENCE)
+    if "\x00" in description:  # PostgreSQL cannot store it (issue 12)
+        raise EvidenceRejected(_("说明含有空字符（\\0），请删除后重试。"))
     if len(description) > DESCRIPTION_MAX:
         raise EvidenceRejected(_("说明太长：最多 %d 个字。") % DESCRIPTION_MAX)
     if uploaded_file is None:

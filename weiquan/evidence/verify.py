@@ -15,17 +15,20 @@ mail sent to the other side), it shows that nothing in the log was removed or re
 from __future__ import annotations
 
 import hashlib
-import json
 import zipfile
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from weiquan.domain.facts import JSONTooDeep, loads_bounded
 from weiquan.evidence.canonical import event_hash
 
 MANIFEST = "manifest.json"
 UPLOAD_EVENT = "evidence_uploaded"
+# The deepest manifest we write: manifest → log → events → [i] → payload → the case file (4 levels). A log payload
+# holds a whole case file, so allow some room; a manifest nested 100,000 deep is refused, not recursed into.
+MANIFEST_MAX_DEPTH = 64
 
 
 @dataclass
@@ -75,12 +78,31 @@ def verify_bundle(path: str | Path) -> VerifyReport:
             report.problems.append("压缩包中没有 manifest.json（证据清单数据），无法核对")
             return report
         try:
-            manifest = json.loads(zf.read(MANIFEST).decode("utf-8"))
+            manifest = loads_bounded(zf.read(MANIFEST).decode("utf-8"), MANIFEST_MAX_DEPTH)
+        except JSONTooDeep:
+            report.problems.append(
+                f"manifest.json 嵌套层数超过 {MANIFEST_MAX_DEPTH} 层，不是本工具导出的清单，无法核对"
+            )
+            return report
+        except (ValueError, zipfile.BadZipFile, OSError) as exc:
+            report.problems.append(f"manifest.json 无法读取（{type(exc).__name__}: {exc}）")
+            return report
+        try:
+            if not isinstance(manifest, dict):
+                raise TypeError("最外层不是 JSON 对象")
             report.case, report.generated_at = manifest.get("case"), manifest.get("generated_at")
             _check_files(zf, names, manifest, report)
             _check_log(manifest, report)
             _check_uploads_logged(manifest, report)
-        except (ValueError, KeyError, TypeError, AttributeError, zipfile.BadZipFile) as exc:
+        except (
+            ValueError,
+            KeyError,
+            TypeError,
+            AttributeError,
+            IndexError,
+            RecursionError,
+            zipfile.BadZipFile,
+        ) as exc:
             report.problems.append(f"manifest.json 无法读取或格式不对（{type(exc).__name__}: {exc}）")
     return report
 

@@ -161,7 +161,8 @@ def my_platforms(request: AuthedRequest) -> Any:
 )
 def my_complaints(request: AuthedRequest, unanswered: bool = False, limit: int = 50, offset: int = 0) -> Any:
     ids = representative_ids(request.auth)
-    limit, offset = min(max(limit, 1), 200), max(offset, 0)
+    # offsets past 2^63 overflow the database's integer: no list is that long anyway (issue 12)
+    limit, offset = min(max(limit, 1), 200), min(max(offset, 0), 10**9)
     q = PublicComplaint.objects.visible().filter(platform_id__in=ids).select_related("platform")
     if unanswered:
         q = q.filter(first_reply_at__isnull=True)

@@ -7,7 +7,6 @@ case. Records have the open-data shape (weiquan.public.opendata, docs/open-data.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 from uuid import UUID
 
@@ -22,6 +21,7 @@ from weiquan.api.auth import AuthedRequest
 from weiquan.api.errors import ApiError
 from weiquan.api.schemas import ERRORS
 from weiquan.cases.models import case_for_owner
+from weiquan.domain.facts import NUL_MESSAGE, find_nul, loads_bounded
 from weiquan.public import opendata, services
 from weiquan.public.models import PublicComplaint
 
@@ -80,7 +80,13 @@ def _public_url(complaint: PublicComplaint) -> str:
 def publish_case(request: AuthedRequest, case_id: str) -> Status[Any]:
     case = case_for_owner(request.auth, case_id)
     try:
-        body = PublishIn.model_validate(json.loads(request.body or b"{}"))
+        data = loads_bounded(request.body or b"{}")
+        if not isinstance(data, dict):  # a ninja Schema would read [null, null] as {} (issue 12)
+            raise ApiError(400, _("请求体必须是一个 JSON 对象 {...}"))
+        nul = find_nul(data)
+        if nul:
+            raise ApiError(422, f"{nul}：{NUL_MESSAGE}", [(nul, NUL_MESSAGE)])
+        body = PublishIn.model_validate(data)
     except (ValueError, UnicodeDecodeError) as exc:
         if isinstance(exc, PydanticError):
             # Located as ninja locates body errors, so the field reads "title（…）" like elsewhere.
