@@ -66,9 +66,10 @@ _EMAIL_HEADER = re.compile(
 class EvidenceRejected(Exception):
     """An upload the locker refuses; ``message`` is shown to the consumer as it is. Nothing was stored."""
 
-    def __init__(self, message: str) -> None:
+    def __init__(self, message: str, status: int = 422) -> None:
         super().__init__(message)
         self.message = message
+        self.status = status  # what the API answers: 413 over the size limit, 422 otherwise
 
 
 def accepted_summary() -> str:
@@ -82,7 +83,8 @@ def too_large(name: str | None, limit: int) -> EvidenceRejected:
     subject = _("文件「%(name)s」") % {"name": name} if name else _("文件")
     return EvidenceRejected(
         _("%(subject)s超过 %(limit)s 的上限，未保存。较长的录屏请分段录制后逐段上传。")
-        % {"subject": subject, "limit": human_size(limit)}
+        % {"subject": subject, "limit": human_size(limit)},
+        status=413,
     )
 
 

@@ -20,7 +20,7 @@ from pydantic import ValidationError as PydanticError
 from weiquan.api import errors
 from weiquan.api.auth import AuthedRequest
 from weiquan.api.errors import ApiError
-from weiquan.api.schemas import ERRORS
+from weiquan.api.schemas import ERRORS, ErrorOut
 from weiquan.cases.models import case_for_owner
 from weiquan.public import opendata, services
 from weiquan.public.models import PublicComplaint
@@ -72,7 +72,7 @@ def _public_url(complaint: PublicComplaint) -> str:
 
 @router.post(
     "/cases/{case_id}/publish",
-    response={201: PublishedOut, **ERRORS},
+    response={201: PublishedOut, 429: ErrorOut, **ERRORS},
     openapi_extra=PUBLISH_BODY,
     url_name="case_publish",
     summary="把案件提交为公开投诉（先审核后公开；个人信息自动隐藏，证据文件不公开）",
