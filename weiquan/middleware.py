@@ -43,9 +43,9 @@ class HeadWithoutBodyMiddleware:
 
 def too_large_response(request: HttpRequest, limit: int, evidence: bool) -> HttpResponse:
     if evidence:
-        message = "上传的内容超过 %s 的上限，未保存。较长的录屏请分段录制后逐段上传。" % human_size(limit)
+        message = f"上传的内容超过 {human_size(limit)} 的上限，未保存。较长的录屏请分段录制后逐段上传。"
     else:
-        message = "请求内容超过 %s 的上限，未处理。证据文件请用证据上传功能提交。" % human_size(limit)
+        message = f"请求内容超过 {human_size(limit)} 的上限，未处理。证据文件请用证据上传功能提交。"
     if request.path.startswith("/api/"):
         return JsonResponse({"error": message}, status=413, json_dumps_params={"ensure_ascii": False})
     html = (

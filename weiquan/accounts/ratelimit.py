@@ -98,15 +98,16 @@ def before_password_check(request: HttpRequest, username: str) -> None:
     if not c.take(per_ip, settings.LOGIN_IP_RATE_LIMIT, window):
         c.refund(pair)
         raise lockout
-    failures = c.count(key("login-fail", name))
-    if failures >= settings.LOGIN_SLOWDOWN_AFTER and not c.count(key("login-known", name, ip)):
-        if not c.take(key("login-slow", name), 1, settings.LOGIN_SLOWDOWN_SECONDS):
-            c.refund(pair)
-            c.refund(per_ip)
-            raise Limited(
-                _("这个账户近期有多次失败的登录尝试，为保护账户，请 %(seconds)d 秒后再试。")
-                % {"seconds": settings.LOGIN_SLOWDOWN_SECONDS}
-            )
+    # The slow-down's slot is taken only when it applies: one check per LOGIN_SLOWDOWN_SECONDS for all new addresses.
+    slowed = c.count(key("login-fail", name)) >= settings.LOGIN_SLOWDOWN_AFTER
+    known = slowed and c.count(key("login-known", name, ip)) > 0
+    if slowed and not known and not c.take(key("login-slow", name), 1, settings.LOGIN_SLOWDOWN_SECONDS):
+        c.refund(pair)
+        c.refund(per_ip)
+        raise Limited(
+            _("这个账户近期有多次失败的登录尝试，为保护账户，请 %(seconds)d 秒后再试。")
+            % {"seconds": settings.LOGIN_SLOWDOWN_SECONDS}
+        )
 
 
 def after_password_check(request: HttpRequest, username: str, ok: bool) -> None:
