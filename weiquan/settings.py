@@ -135,7 +135,7 @@ SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 PERMISSIONS_POLICY = (
     "camera=(), microphone=(), geolocation=(), payment=(), usb=(), serial=(), bluetooth=(), "
-    "magnetometer=(), gyroscope=(), accelerometer=(), interest-cohort=()"
+    "magnetometer=(), gyroscope=(), accelerometer=()"
 )
 # django-csp 4: scripts and styles only from our own static files; no inline script, no eval, no framing.
 CONTENT_SECURITY_POLICY = {
