@@ -127,6 +127,17 @@ def _django() -> None:
     django.setup()
 
 
+def _configured() -> str | None:
+    """Sets Django up; the configuration problem in Chinese (no traceback) when the settings refuse to load."""
+    from django.core.exceptions import ImproperlyConfigured
+
+    try:
+        _django()
+    except ImproperlyConfigured as exc:
+        return f"配置有误：{exc}"
+    return None
+
+
 def serve_options(args: argparse.Namespace) -> dict[str, object]:
     """gunicorn's settings for `weiquan serve`: one process per core, each with a few threads (gthread)."""
     import os
@@ -156,7 +167,9 @@ def serve_options(args: argparse.Namespace) -> dict[str, object]:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    _django()
+    if problem := _configured():
+        print(problem, file=sys.stderr)
+        return 2
     from django.conf import settings
     from django.core.management import call_command
     from django.db import connections
@@ -186,7 +199,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def cmd_backup(args: argparse.Namespace) -> int:
-    _django()
+    if problem := _configured():
+        print(problem, file=sys.stderr)
+        return 2
     from weiquan.ops.backup import BackupError, backup
 
     try:
@@ -203,7 +218,9 @@ def cmd_backup(args: argparse.Namespace) -> int:
 
 
 def cmd_restore(args: argparse.Namespace) -> int:
-    _django()
+    if problem := _configured():
+        print(problem, file=sys.stderr)
+        return 2
     from django.conf import settings
 
     from weiquan.ops.backup import BackupError, restore

@@ -32,10 +32,8 @@ class HeadWithoutBodyMiddleware:
         if request.method == "HEAD":
             # Content-Length (set by CommonMiddleware) stays: it is what the GET would send.
             if response.streaming:
-                close = getattr(response, "close", None)
+                # A file behind a FileResponse stays in its resource closers: the server's close() still closes it.
                 response.streaming_content = []  # type: ignore[attr-defined]
-                if close:
-                    close()
             else:
                 response.content = b""
         return response

@@ -231,7 +231,7 @@ def _check_empty(engine: str) -> None:
 def restore(archive: Path) -> RestoreReport:
     archive = Path(archive)
     try:
-        tar = tarfile.open(archive, "r:")
+        tar = tarfile.open(archive, "r:")  # noqa: SIM115 — closed by the with below
     except (OSError, tarfile.TarError) as exc:
         raise BackupError(f"无法打开备份文件 {archive}：{exc}") from None
     with tar:
