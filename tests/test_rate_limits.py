@@ -15,10 +15,11 @@ from django.test import RequestFactory
 from django.urls import reverse
 
 from weiquan.accounts.counters import DatabaseCounters, RedisCounters, key
+from weiquan.accounts.models import ApiToken
 from weiquan.accounts.ratelimit import client_ip
 from weiquan.cases.models import Case
 from weiquan.platforms import webhooks
-from weiquan.public import services
+from weiquan.public.models import PublicComplaint
 
 pytestmark = pytest.mark.django_db
 
@@ -157,14 +158,22 @@ def test_sign_up_is_limited_per_address(client, settings):
     assert page.status_code == 429 and "注册的账户太多" in page.content.decode()
 
 
-def test_publishing_is_limited_per_user(alice, settings):
+def test_publishing_is_limited_per_user(client, alice, settings):
     settings.PUBLISH_RATE_LIMIT = 1
-    first, second = Case.create_from_case_file(alice, LEAKY), Case.create_from_case_file(alice, LEAKY)
-    services.publish(first, alice)
-    with pytest.raises(services.PublishError) as refused:
-        services.publish(second, alice)
-    assert refused.value.status == 429
-    assert refused.value.message == "24 小时内最多提交 1 次公开投诉，请明天再试。"
+    first, second, third = (Case.create_from_case_file(alice, LEAKY) for _ in range(3))
+    auth = {"HTTP_AUTHORIZATION": f"Bearer {ApiToken.issue(alice)}"}
+    url = "/api/cases/{}/publish"
+    assert (
+        client.post(url.format(first.public_id), "{}", content_type="application/json", **auth).status_code
+        == 201
+    )
+    refused = client.post(url.format(second.public_id), "{}", content_type="application/json", **auth)
+    assert refused.status_code == 429
+    assert refused.json()["error"] == "24 小时内最多提交 1 次公开投诉，请明天再试。"
+    client.force_login(alice)
+    page = client.post(reverse("case_publish", args=[third.public_id]), {})
+    assert "24 小时内最多提交 1 次公开投诉" in page.content.decode()
+    assert not PublicComplaint.objects.filter(case__in=[second, third]).exists()
 
 
 def test_a_lockout_survives_any_amount_of_other_traffic(client, alice, settings):

@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from ninja import Field, Router, Schema, Status
 from pydantic import ValidationError as PydanticError
 
+from weiquan.accounts import ratelimit
 from weiquan.api import errors
 from weiquan.api.auth import AuthedRequest
 from weiquan.api.errors import ApiError
@@ -87,6 +88,8 @@ def publish_case(request: AuthedRequest, case_id: str) -> Status[Any]:
             located = [{**e, "loc": ("body", "body", *e["loc"])} for e in exc.errors()]
             raise errors.invalid(_("请求有误"), errors.problems_from(located)) from None
         raise ApiError(400, errors.BAD_JSON) from None
+    if refused := ratelimit.allow_publish(request.auth):
+        raise ApiError(429, refused)
     try:
         complaint = services.publish(case, request.auth, pseudonym=body.pseudonym, title=body.title)
     except services.PublishError as exc:

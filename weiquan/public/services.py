@@ -25,7 +25,6 @@ from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from weiquan.accounts.ratelimit import allow_publish
 from weiquan.cases.models import PROBLEM_TYPES, Case
 from weiquan.domain.masking import mask
 from weiquan.domain.taxonomy import TYPES, demand_label
@@ -204,8 +203,6 @@ def publish(
         platform = link_case(case)
         if platform is None:
             raise PublishError(_("案件里还没有平台名称或网址，无法公开投诉。请先在案件里补上平台信息。"))
-        if refused := allow_publish(actor):
-            raise PublishError(refused, 429)
         copy = masked_copy(case, pseudonym=pseudonym, title=title)
         complaint = existing or PublicComplaint(case=case)
         complaint.platform = platform
