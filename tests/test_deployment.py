@@ -29,9 +29,9 @@ HOSTED = {
 
 
 def run(args: list[str], tmp_path: Path, **env: str) -> subprocess.CompletedProcess[str]:
-    base = {
-        k: v for k, v in os.environ.items() if not k.startswith(("WEIQUAN_", "DATABASE_URL", "SECRET_KEY"))
-    }
+    # A clean environment: no WEIQUAN_*/DATABASE_URL of the test run, nor the browser tests' DJANGO_ALLOW_ASYNC_UNSAFE.
+    skip = ("WEIQUAN_", "DATABASE_URL", "SECRET_KEY", "DJANGO_", "REDIS_URL")
+    base = {k: v for k, v in os.environ.items() if not k.startswith(skip)}
     base.update(WEIQUAN_DATA_DIR=str(tmp_path), DJANGO_SETTINGS_MODULE="weiquan.settings", **env)
     return subprocess.run(
         [sys.executable, *args], env=base, capture_output=True, text=True, timeout=120, cwd=ROOT

@@ -33,7 +33,7 @@ def _env(data_dir: Path) -> dict[str, str]:
     env = {
         k: v
         for k, v in os.environ.items()
-        if k not in ("DATABASE_URL", "REDIS_URL", "DJANGO_SETTINGS_MODULE")
+        if k not in ("DATABASE_URL", "REDIS_URL", "DJANGO_SETTINGS_MODULE", "DJANGO_ALLOW_ASYNC_UNSAFE")
     }
     env.update(WEIQUAN_DATA_DIR=str(data_dir), WEIQUAN_WORKERS="2", PYTHONUNBUFFERED="1")
     return env
