@@ -2,18 +2,19 @@
 
 Local (the default): `uv run weiquan serve` with SQLite in WEIQUAN_DATA_DIR and a SECRET_KEY generated there.
 Hosted (WEIQUAN_PRODUCTION=1, or DATABASE_URL pointing at PostgreSQL): SECRET_KEY must be set (the same value on
-every machine), cookies are secure, HTTPS is redirected to and HSTS is sent. docs/deployment.md lists every switch.
+every machine). Production (WEIQUAN_PRODUCTION=1) also turns on secure cookies, the HTTPS redirect and HSTS.
+docs/deployment.md lists every switch.
 
 WEIQUAN_DATA_DIR          where the SQLite database and the evidence files live (default: ./data)
 DATABASE_URL              e.g. postgres://user@127.0.0.1:5432/weiquan switches to PostgreSQL (and to hosted mode)
-WEIQUAN_PRODUCTION        1: hosted mode on SQLite too
+WEIQUAN_PRODUCTION        1: a public HTTPS site (hosted mode, HTTPS protections on), on SQLite too
 SECRET_KEY                required in hosted mode; generated into the data folder otherwise
 WEIQUAN_ALLOWED_HOSTS     comma-separated host names (default: SITE_URL's host, plus 127.0.0.1 and localhost)
 WEIQUAN_TRUSTED_PROXIES   addresses/networks of our reverse proxies: X-Forwarded-For and X-Forwarded-Proto are
                           believed only from them (default: none)
-WEIQUAN_HSTS_SECONDS      Strict-Transport-Security max-age (hosted default 31536000, local 0)
-WEIQUAN_SSL_REDIRECT      redirect http:// to https:// (hosted default on)
-WEIQUAN_SECURE_COOKIES    session and CSRF cookies only over HTTPS (hosted default on)
+WEIQUAN_HSTS_SECONDS      Strict-Transport-Security max-age (production default 31536000, otherwise 0)
+WEIQUAN_SSL_REDIRECT      redirect http:// to https:// (production default on)
+WEIQUAN_SECURE_COOKIES    session and CSRF cookies only over HTTPS (production default on)
 REDIS_URL                 e.g. redis://127.0.0.1:6379/0: shared cache and rate-limit counters in Redis
 """
 
@@ -69,9 +70,10 @@ DATA_DIR.mkdir(parents=True, exist_ok=True)
 
 DEBUG = envbool("DEBUG", "false")
 DATABASE_URL = os.getenv("DATABASE_URL", f"sqlite:///{DATA_DIR / 'weiquan.sqlite3'}")
-HOSTED = envbool("WEIQUAN_PRODUCTION", False) or DATABASE_URL.startswith(
-    ("postgres://", "postgresql://", "pgsql://")
-)
+# Production (WEIQUAN_PRODUCTION=1): a public HTTPS site, so every HTTPS protection is on by default.
+PRODUCTION = envbool("WEIQUAN_PRODUCTION", False)
+# Hosted: production, or a shared PostgreSQL database (more than one machine may serve it): SECRET_KEY required.
+HOSTED = PRODUCTION or DATABASE_URL.startswith(("postgres://", "postgresql://", "pgsql://"))
 
 SECRET_KEY_HELP = (
     "托管部署（设置了 WEIQUAN_PRODUCTION=1，或 DATABASE_URL 指向 PostgreSQL）必须设置环境变量 SECRET_KEY，"
@@ -124,12 +126,12 @@ except ValueError as exc:
     raise ImproperlyConfigured(f"WEIQUAN_TRUSTED_PROXIES 里有无法识别的地址：{exc}") from None
 
 # HTTPS in a hosted configuration: the proxy in front terminates TLS and says so in X-Forwarded-Proto.
-SECURE_SSL_REDIRECT = envbool("WEIQUAN_SSL_REDIRECT", HOSTED)
+SECURE_SSL_REDIRECT = envbool("WEIQUAN_SSL_REDIRECT", PRODUCTION)
 SECURE_REDIRECT_EXEMPT = [r"^healthz/?$"]  # load balancers probe over plain HTTP
-SECURE_HSTS_SECONDS = envint("WEIQUAN_HSTS_SECONDS", 31536000 if HOSTED else 0)
-SECURE_HSTS_INCLUDE_SUBDOMAINS = envbool("WEIQUAN_HSTS_INCLUDE_SUBDOMAINS", HOSTED)
+SECURE_HSTS_SECONDS = envint("WEIQUAN_HSTS_SECONDS", 31536000 if PRODUCTION else 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = envbool("WEIQUAN_HSTS_INCLUDE_SUBDOMAINS", PRODUCTION)
 SECURE_HSTS_PRELOAD = envbool(
-    "WEIQUAN_HSTS_PRELOAD", HOSTED
+    "WEIQUAN_HSTS_PRELOAD", PRODUCTION
 )  # allows (does not make) a preload-list submission
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
@@ -276,7 +278,7 @@ EMAIL_BACKEND = os.getenv("EMAIL_BACKEND", "django.core.mail.backends.console.Em
 DEFAULT_FROM_EMAIL = os.getenv("DEFAULT_FROM_EMAIL", "weiquan <noreply@localhost>")
 
 SESSION_COOKIE_HTTPONLY = True
-SESSION_COOKIE_SECURE = envbool("WEIQUAN_SECURE_COOKIES", envbool("SECURE_COOKIES", HOSTED))
+SESSION_COOKIE_SECURE = envbool("WEIQUAN_SECURE_COOKIES", envbool("SECURE_COOKIES", PRODUCTION))
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 
 LOGGING = {
