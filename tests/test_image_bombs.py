@@ -76,8 +76,10 @@ def test_png_bomb_is_refused_without_decoding(alice_client, alice_case, bomb_byt
     peak_kb, _ = _memory_kb()
 
     page = response.content.decode()
-    assert "图片「截图.png」的像素数过多（12000×12000 像素）" in page
-    assert "可能是恶意构造的文件，未保存" in page
+    assert (
+        "图片「截图.png」有 14400 万像素，超过 12000 万像素的上限，可能是恶意构造的文件（解压炸弹），未保存。"
+        in page
+    )
     assert not Evidence.objects.filter(case=alice_case, declared=False).exists()
     stored = [p for p in Path(settings.EVIDENCE_DIR).rglob("*") if p.is_file()]
     assert stored == []  # no blob, no temp file left behind
@@ -97,7 +99,7 @@ def test_the_api_refuses_a_png_bomb_in_chinese(client, alice, alice_case, bomb_b
         HTTP_AUTHORIZATION=f"Bearer {token}",
     )
     assert response.status_code == 422
-    assert "像素数过多" in response.json()["error"]
+    assert response.json()["error"].startswith("图片「bomb.png」有 14400 万像素，超过 12000 万像素的上限")
     assert not Evidence.objects.filter(case=alice_case, declared=False).exists()
 
 
@@ -106,7 +108,7 @@ def test_an_image_where_pillow_only_warns_is_refused_too(tmp_path, settings):
     settings.EVIDENCE_MAX_IMAGE_PIXELS = 1000
     path = tmp_path / "wide.png"
     Image.new("RGB", (40, 30)).save(path)  # 1200 pixels
-    with pytest.raises(EvidenceRejected, match="像素数过多（40×30 像素）"):
+    with pytest.raises(EvidenceRejected, match="图片「wide.png」有 1200 像素，超过 1000 像素的上限"):
         inspect_image(path, "wide.png")
     settings.EVIDENCE_MAX_IMAGE_PIXELS = 1200
     assert inspect_image(path, "wide.png") is None  # within the limit: kept (it has no EXIF)

@@ -200,15 +200,25 @@ def _pixel_limit() -> int:
     return int(settings.EVIDENCE_MAX_IMAGE_PIXELS)
 
 
-def bomb(name: str, width: int | None = None, height: int | None = None) -> EvidenceRejected:
-    size = f"（{width}×{height} 像素）" if width and height else ""
+def _pixels(n: int) -> str:
+    return f"{n / 10_000:g} 万像素" if n >= 10_000 else f"{n} 像素"
+
+
+def bomb(name: str, pixels: int | None = None) -> EvidenceRejected:
+    size = _("有 %s，") % _pixels(pixels) if pixels else ""
     return EvidenceRejected(
         _(
-            "图片「%(name)s」的像素数过多%(size)s，超过 %(limit)s 万像素的上限，可能是恶意构造的文件，未保存。"
+            "图片「%(name)s」%(size)s超过 %(limit)s的上限，可能是恶意构造的文件（解压炸弹），未保存。"
             "如果是手机原图，请用相机的常规分辨率重新拍摄，或截图后上传。"
         )
-        % {"name": name, "size": size, "limit": _pixel_limit() // 10_000}
+        % {"name": name, "size": size, "limit": _pixels(_pixel_limit())}
     )
+
+
+def _bomb_pixels(exc: Exception) -> int | None:
+    # Pillow says "Image size (144000000 pixels) exceeds limit of …".
+    match = re.search(r"\((\d+) pixels\)", str(exc))
+    return int(match.group(1)) if match else None
 
 
 def inspect_image(path: Path, name: str) -> dt.datetime | None:
@@ -225,7 +235,7 @@ def inspect_image(path: Path, name: str) -> dt.datetime | None:
         with Image.open(path) as img:
             width, height = img.size
             if width * height > limit:
-                raise bomb(name, width, height)
+                raise bomb(name, width * height)
             if img.format == "PNG":
                 exif = Image.Exif()
                 raw = img.info.get("exif") or _png_exif_chunk(path)
@@ -234,8 +244,8 @@ def inspect_image(path: Path, name: str) -> dt.datetime | None:
             else:
                 exif = img.getexif()  # read at open from the file's EXIF segment: no decoding
             return _taken_at(exif.get_ifd(0x8769))  # the Exif sub-IFD
-    except (Image.DecompressionBombWarning, Image.DecompressionBombError):
-        raise bomb(name) from None
+    except (Image.DecompressionBombWarning, Image.DecompressionBombError) as exc:
+        raise bomb(name, _bomb_pixels(exc)) from None
     except EvidenceRejected:
         raise
     except (UnidentifiedImageError, OSError, ValueError, SyntaxError, KeyError, struct.error):
