@@ -15,7 +15,7 @@ from django.test import RequestFactory
 from django.urls import reverse
 
 from weiquan.accounts.counters import DatabaseCounters, RedisCounters, key
-from weiquan.accounts.models import ApiToken
+from weiquan.accounts.models import ApiToken, RateCounter
 from weiquan.accounts.ratelimit import client_ip
 from weiquan.cases.models import Case
 from weiquan.platforms import webhooks
@@ -203,9 +203,9 @@ def redis_counters():
         counters.redis.ping()
     except redis.ConnectionError:
         pytest.skip("no Redis on 127.0.0.1:6379")
+    counters.redis.flushdb()  # DB 5 is this test module's own
     yield counters
-    for k in counters.redis.scan_iter("test-*"):
-        counters.redis.delete(k)
+    counters.redis.flushdb()
 
 
 def test_redis_counters_are_atomic_under_concurrency(redis_counters):
@@ -226,3 +226,17 @@ def test_redis_counters_are_atomic_under_concurrency(redis_counters):
     redis_counters.refund("test-parallel")
     redis_counters.clear("test-parallel")
     assert redis_counters.count("test-parallel") == 0
+
+
+def test_with_redis_url_the_lockout_counts_in_redis(redis_counters, client, alice, settings):
+    settings.WEIQUAN_COUNTERS, settings.REDIS_URL, settings.LOGIN_RATE_LIMIT = (
+        "redis",
+        "redis://127.0.0.1:6379/5",
+        2,
+    )
+    for _ in range(2):
+        assert token(client, "guess", ip="203.0.113.70").status_code == 401
+    assert token(client, RIGHT, ip="203.0.113.70").status_code == 429
+    assert token(client, RIGHT, ip="198.51.100.70").status_code == 200
+    assert not RateCounter.objects.exists()  # nothing in the table: every counter is in Redis
+    assert any(k.startswith(b"login-pair:") for k in redis_counters.redis.scan_iter())
