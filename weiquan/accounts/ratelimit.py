@@ -149,19 +149,25 @@ class RateLimitedModelBackend(ModelBackend):
         return user
 
 
-# --- sign-up and publishing --------------------------------------------------------------------------------------
+# --- sign-up, publishing and anything else -------------------------------------------------------------------------
+
+
+def allow(scope: str, *parts: object, limit: int, window: int) -> bool:
+    """One more hit of ``scope`` for ``parts`` (an address, a user id …): True while within ``limit`` per ``window``.
+
+    For new limits (a password-reset form, say): ``allow("reset", client_ip(request), limit=5, window=3600)``.
+    """
+    return counters().take(key(scope, *parts), limit, window)
 
 
 def allow_signup(request: HttpRequest) -> str | None:
     """None if this address may create another account now, else the Chinese message."""
-    hour = 3600
-    if counters().take(key("signup", client_ip(request)), settings.SIGNUP_RATE_LIMIT, hour):
+    if allow("signup", client_ip(request), limit=settings.SIGNUP_RATE_LIMIT, window=3600):
         return None
     return _("这个网络地址一小时内注册的账户太多，请稍后再试。")
 
 
 def allow_publish(user: Any) -> str | None:
-    day = 24 * 3600
-    if counters().take(key("publish", user.pk), settings.PUBLISH_RATE_LIMIT, day):
+    if allow("publish", user.pk, limit=settings.PUBLISH_RATE_LIMIT, window=24 * 3600):
         return None
     return _("24 小时内最多提交 %(n)d 次公开投诉，请明天再试。") % {"n": settings.PUBLISH_RATE_LIMIT}
