@@ -240,3 +240,29 @@ def test_with_redis_url_the_lockout_counts_in_redis(redis_counters, client, alic
     assert token(client, RIGHT, ip="198.51.100.70").status_code == 200
     assert not RateCounter.objects.exists()  # nothing in the table: every counter is in Redis
     assert any(k.startswith(b"login-pair:") for k in redis_counters.redis.scan_iter())
+
+
+@pytest.mark.django_db(transaction=True)
+def test_database_counters_are_atomic_under_concurrency():
+    from django.db import connection, connections
+
+    if connection.vendor != "postgresql":
+        pytest.skip(
+            "SQLite's in-memory test database is one connection; tests/test_live_server.py covers SQLite"
+        )
+    results: list[bool] = []
+    barrier = threading.Barrier(40)
+
+    def hit() -> None:
+        try:
+            barrier.wait()
+            results.append(DatabaseCounters().take("test-parallel-db", 5, 60))
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=hit) for _ in range(40)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert results.count(True) == 5 and len(results) == 40
