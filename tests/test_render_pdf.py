@@ -410,17 +410,17 @@ def test_without_the_font_package_the_consumer_gets_a_plain_message(monkeypatch:
 def test_serve_warns_the_operator_when_pdfs_are_unavailable(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], db: None
 ) -> None:
-    import waitress
+    from gunicorn.app.base import BaseApplication
 
     from weiquan import cli
 
-    monkeypatch.setattr(waitress, "serve", lambda *a, **kw: None)
+    monkeypatch.setattr(BaseApplication, "run", lambda self: None)  # the warning comes before the server starts
     hide_font_package(monkeypatch)
     assert cli.main(["serve", "--port", "8999"]) == 0
     assert "PDF 文书无法生成" in capsys.readouterr().err
 
     monkeypatch.undo()
-    monkeypatch.setattr(waitress, "serve", lambda *a, **kw: None)
+    monkeypatch.setattr(BaseApplication, "run", lambda self: None)
     assert cli.main(["serve", "--port", "8999"]) == 0
     assert "PDF" not in capsys.readouterr().err
 

@@ -1,6 +1,10 @@
 from django.contrib import admin
 
+from weiquan.accounts.forms import AdminLoginForm
 from weiquan.accounts.models import ApiToken, Profile
+
+# The admin log-in goes through the same limits as every other log-in, with their Chinese message.
+admin.site.login_form = AdminLoginForm
 
 
 @admin.register(Profile)

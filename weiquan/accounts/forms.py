@@ -1,9 +1,13 @@
 from __future__ import annotations
 
 from django import forms
+from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth import get_user_model
 from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm, SetPasswordForm, UserCreationForm
+from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
+
+from weiquan.accounts import ratelimit
 
 
 class SignupForm(UserCreationForm):
@@ -28,7 +32,25 @@ class SignupForm(UserCreationForm):
         self.fields["password1"].help_text = _("至少 8 位，不能全是数字，不要太常见。")
 
 
-class LoginForm(AuthenticationForm):
+class RateLimitedFormMixin:
+    """Shows the limit's own message when authenticate() was refused before checking the password."""
+
+    request: object
+
+    def clean(self) -> dict[str, object]:
+        try:
+            return super().clean()  # type: ignore[misc, no-any-return]
+        except ValidationError:
+            if message := ratelimit.limited_message(self.request):  # type: ignore[arg-type]
+                raise ValidationError(message, code="rate_limited") from None
+            raise
+
+
+class AdminLoginForm(RateLimitedFormMixin, AdminAuthenticationForm):
+    pass
+
+
+class LoginForm(RateLimitedFormMixin, AuthenticationForm):
     error_messages = {
         **AuthenticationForm.error_messages,
         "invalid_login": _("用户名或密码不对。注意区分大小写。"),

@@ -37,3 +37,14 @@ class ApiToken(models.Model):
         key = secrets.token_urlsafe(32)
         cls.objects.create(user=user, key_hash=cls.hash(key))
         return key
+
+
+class RateCounter(models.Model):
+    """One fixed-window counter (weiquan.accounts.counters): hits counted until the epoch second ``until``."""
+
+    key = models.CharField(max_length=64, primary_key=True)
+    count = models.PositiveIntegerField(default=0)
+    until = models.FloatField(db_index=True)
+
+    def __str__(self) -> str:
+        return f"{self.key}={self.count}"

@@ -1,63 +1,173 @@
-"""Failed log-in attempts, counted per username and per IP address in Django's cache.
+"""Limits on log-in, sign-up and publishing that protect accounts without letting anyone lock an owner out.
 
-Used by the API token endpoint and the web log-in page alike: call ``check`` before checking the password,
-``register_failure`` after a wrong one and ``reset`` after a right one. Both counters allow
-settings.LOGIN_RATE_LIMIT failures within settings.LOGIN_RATE_WINDOW seconds, the window starting at the first
-failure.
+Log-in (the web page, the admin and the API token all go through ``RateLimitedModelBackend``):
+- per (username, client address): LOGIN_RATE_LIMIT attempts per LOGIN_RATE_WINDOW seconds. A slot is taken
+  *before* the password is checked, so 40 parallel guesses get at most LOGIN_RATE_LIMIT password checks; a
+  successful log-in gives the pair its slots back.
+- per client address: LOGIN_IP_RATE_LIMIT attempts (many user names from one address). Higher, because many
+  Chinese mobile users share one carrier-grade NAT address; successful log-ins are refunded.
+- per username, a slow-down, not a lockout: after LOGIN_SLOWDOWN_AFTER failures from anywhere, an address that has
+  never logged into this account gets one password check per LOGIN_SLOWDOWN_SECONDS (shared by all such
+  addresses). Addresses the owner logged in from before are not slowed down, so guessing from elsewhere never
+  keeps the owner out.
+
+The client address is REMOTE_ADDR, or the X-Forwarded-For entry the trusted proxies (WEIQUAN_TRUSTED_PROXIES)
+saw, read from the right: every address a client writes itself is to the left of what our proxies appended.
+
+Counters live in weiquan.accounts.counters (their own table, or Redis): never pruned while live, atomic.
 """
 
 from __future__ import annotations
 
-import hashlib
-import time
+import functools
+import ipaddress
+from typing import Any
 
 from django.conf import settings
-from django.core.cache import cache
+from django.contrib.auth.backends import ModelBackend
+from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
 
+from weiquan.accounts.counters import counters, key
 
-def _keys(request: HttpRequest, username: str) -> list[str]:
-    # Hashed, so any username (spaces, CJK, 200 characters) makes a valid key for every cache backend.
-    name = hashlib.sha256(username.strip().lower().encode()).hexdigest()
-    # REMOTE_ADDR only: X-Forwarded-For is set by the client unless a trusted proxy overwrites it.
-    ip = request.META.get("REMOTE_ADDR") or "unknown"
-    return [f"login-fail:user:{name}", f"login-fail:ip:{ip}"]
+KNOWN_FOR = 90 * 24 * 3600  # an address the owner logged in from stays exempt from the slow-down this long
+LIMITED_ATTR = "weiquan_login_limited"
 
 
-def _count(value: object, now: float) -> int:
-    if isinstance(value, (list, tuple)) and len(value) == 2 and value[1] > now:
-        return int(value[0])
-    return 0
+class Limited(Exception):
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
 
 
-def check(request: HttpRequest, username: str) -> bool:
-    """True while neither this username nor this address has used up its failed attempts."""
-    now = time.time()
-    counts = cache.get_many(_keys(request, username))
-    return all(_count(v, now) < settings.LOGIN_RATE_LIMIT for v in counts.values())
+# --- the client's address ---------------------------------------------------------------------------------------
 
 
-def register_failure(request: HttpRequest, username: str) -> None:
-    now = time.time()
-    for key in _keys(request, username):
-        # The value carries its own window end: cache.incr() of the database backend re-stores the value with the
-        # default timeout, which would slide the window on every failure. Two failures at the same instant may
-        # count once (read-modify-write); the limit stays within a few attempts of N, which is what it is for.
-        value = cache.get(key)
-        until = value[1] if _count(value, now) else now + settings.LOGIN_RATE_WINDOW
-        cache.set(key, (_count(value, now) + 1, until), timeout=max(1, int(until - now) + 1))
+@functools.cache
+def _networks(spec: str) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+    return tuple(ipaddress.ip_network(part.strip(), strict=False) for part in spec.split(",") if part.strip())
 
 
-def reset(request: HttpRequest, username: str) -> None:
-    """After a successful log-in: forget this username's failures.
+def _ip(value: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    try:
+        return ipaddress.ip_address(value.strip().strip("[]"))
+    except ValueError:
+        return None
 
-    The address counter is left to expire: otherwise whoever guesses at other people's passwords could clear it
-    by logging into their own account between guesses.
+
+def _trusted(addr: ipaddress.IPv4Address | ipaddress.IPv6Address | None) -> bool:
+    return addr is not None and any(addr in net for net in _networks(settings.WEIQUAN_TRUSTED_PROXIES))
+
+
+def client_ip(request: HttpRequest) -> str:
+    """The address that reached our first trusted proxy (or us directly); never one a client could choose."""
+    peer = _ip(request.META.get("REMOTE_ADDR") or "")
+    if peer is None:
+        return "unknown"
+    if not _trusted(peer):
+        return str(peer)
+    hops = [h for h in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if h.strip()]
+    for hop in reversed(hops):
+        addr = _ip(hop)
+        if addr is None:
+            break  # garbage: the proxies' part of the list is over
+        if not _trusted(addr):
+            return str(addr)
+    return str(peer)
+
+
+# --- log-in ------------------------------------------------------------------------------------------------------
+
+
+def _name(username: str) -> str:
+    return username.strip().lower()
+
+
+def _minutes(seconds: int) -> int:
+    return max(1, -(-seconds // 60))
+
+
+def before_password_check(request: HttpRequest, username: str) -> None:
+    """Takes this attempt's slots, or raises ``Limited`` (nothing was counted then) before any password is hashed."""
+    c, ip, name, window = counters(), client_ip(request), _name(username), settings.LOGIN_RATE_WINDOW
+    pair, per_ip = key("login-pair", name, ip), key("login-ip", ip)
+    lockout = Limited(_("登录失败次数过多，请 %(minutes)d 分钟后再试") % {"minutes": _minutes(window)})
+    if not c.take(pair, settings.LOGIN_RATE_LIMIT, window):
+        raise lockout
+    if not c.take(per_ip, settings.LOGIN_IP_RATE_LIMIT, window):
+        c.refund(pair)
+        raise lockout
+    # The slow-down's slot is taken only when it applies: one check per LOGIN_SLOWDOWN_SECONDS for all new addresses.
+    slowed = c.count(key("login-fail", name)) >= settings.LOGIN_SLOWDOWN_AFTER
+    known = slowed and c.count(key("login-known", name, ip)) > 0
+    if slowed and not known and not c.take(key("login-slow", name), 1, settings.LOGIN_SLOWDOWN_SECONDS):
+        c.refund(pair)
+        c.refund(per_ip)
+        raise Limited(
+            _("这个账户近期有多次失败的登录尝试，为保护账户，请 %(seconds)d 秒后再试。")
+            % {"seconds": settings.LOGIN_SLOWDOWN_SECONDS}
+        )
+
+
+def after_password_check(request: HttpRequest, username: str, ok: bool) -> None:
+    c, ip, name = counters(), client_ip(request), _name(username)
+    if ok:
+        c.clear(key("login-pair", name, ip))
+        c.refund(key("login-ip", ip))
+        c.add(key("login-known", name, ip), KNOWN_FOR)
+    else:
+        c.add(key("login-fail", name), settings.LOGIN_RATE_WINDOW)
+
+
+def limited_message(request: HttpRequest | None) -> str | None:
+    """The Chinese message when the last authenticate() on this request was refused by a limit."""
+    return getattr(request, LIMITED_ATTR, None)
+
+
+class RateLimitedModelBackend(ModelBackend):
+    """Django's ModelBackend behind the limits above: every authenticate() with a request is counted."""
+
+    def authenticate(
+        self,
+        request: HttpRequest | None,
+        username: str | None = None,
+        password: str | None = None,
+        **kwargs: Any,
+    ) -> Any:
+        if username is None:
+            username = kwargs.get("username")
+        if request is None or username is None or password is None:
+            return super().authenticate(request, username, password, **kwargs)
+        try:
+            before_password_check(request, username)
+        except Limited as exc:
+            setattr(request, LIMITED_ATTR, exc.message)
+            raise PermissionDenied(exc.message) from None  # stops authenticate(): no other backend tries
+        user = super().authenticate(request, username, password, **kwargs)
+        after_password_check(request, username, ok=user is not None)
+        return user
+
+
+# --- sign-up, publishing and anything else -------------------------------------------------------------------------
+
+
+def allow(scope: str, *parts: object, limit: int, window: int) -> bool:
+    """One more hit of ``scope`` for ``parts`` (an address, a user id …): True while within ``limit`` per ``window``.
+
+    For new limits (a password-reset form, say): ``allow("reset", client_ip(request), limit=5, window=3600)``.
     """
-    cache.delete(_keys(request, username)[0])
+    return counters().take(key(scope, *parts), limit, window)
 
 
-def message() -> str:
-    minutes = max(1, settings.LOGIN_RATE_WINDOW // 60)
-    return _("登录失败次数过多，请 %(minutes)d 分钟后再试") % {"minutes": minutes}
+def allow_signup(request: HttpRequest) -> str | None:
+    """None if this address may create another account now, else the Chinese message."""
+    if allow("signup", client_ip(request), limit=settings.SIGNUP_RATE_LIMIT, window=3600):
+        return None
+    return _("这个网络地址一小时内注册的账户太多，请稍后再试。")
+
+
+def allow_publish(user: Any) -> str | None:
+    if allow("publish", user.pk, limit=settings.PUBLISH_RATE_LIMIT, window=24 * 3600):
+        return None
+    return _("24 小时内最多提交 %(n)d 次公开投诉，请明天再试。") % {"n": settings.PUBLISH_RATE_LIMIT}

@@ -6,7 +6,6 @@ case at once (``wizard.save_pending``), so nothing they typed is lost.
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login, logout
 from django.contrib.auth.decorators import login_required
@@ -33,36 +32,35 @@ def _next_url(request: HttpRequest) -> str:
 
 def signup(request: HttpRequest) -> HttpResponse:
     form = SignupForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
+    status = 200
+    if request.method == "POST" and form.is_valid() and (refused := ratelimit.allow_signup(request)):
+        form.add_error(None, refused)
+        status = 429
+    elif request.method == "POST" and form.is_valid():
         user = form.save()
-        login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+        login(request, user, backend="weiquan.accounts.ratelimit.RateLimitedModelBackend")
         messages.success(request, _("注册成功，已登录。"))
         return redirect(wizard.save_pending(request) or _next_url(request))
     pending = wizard.has_pending(request.session)
     return render(
-        request, "accounts/signup.html", {"form": form, "pending": pending, "next": _next_url(request)}
+        request,
+        "accounts/signup.html",
+        {"form": form, "pending": pending, "next": _next_url(request)},
+        status=status,
     )
 
 
 def login_view(request: HttpRequest) -> HttpResponse:
+    # The limits are applied inside authenticate() (ratelimit.RateLimitedModelBackend), as for the admin and the API.
     form = LoginForm(request, data=request.POST or None)
-    username = request.POST.get("username", "")
-    blocked = request.method == "POST" and not ratelimit.check(request, username)
-    if request.method == "POST" and not blocked:
-        if form.is_valid():
-            ratelimit.reset(request, username)
-            login(request, form.get_user())
-            return redirect(wizard.save_pending(request) or _next_url(request))
-        ratelimit.register_failure(request, username)
-    context = {"form": form, "blocked": blocked, "pending": wizard.has_pending(request.session)}
-    context.update(next=_next_url(request), blocked_message=blocked_message())
-    # Checking the password is skipped while blocked, so guessing gets no answer at all.
+    if request.method == "POST" and form.is_valid():
+        login(request, form.get_user())
+        return redirect(wizard.save_pending(request) or _next_url(request))
+    blocked = ratelimit.limited_message(request)
+    context = {"form": form, "blocked": bool(blocked), "pending": wizard.has_pending(request.session)}
+    context.update(next=_next_url(request), blocked_message=blocked or "")
+    # While blocked the password is not checked at all, so guessing gets no answer.
     return render(request, "accounts/login.html", context, status=429 if blocked else 200)
-
-
-def blocked_message() -> str:
-    minutes = max(1, settings.LOGIN_RATE_WINDOW // 60)
-    return _("尝试次数过多，请%(minutes)d分钟后再试") % {"minutes": minutes}
 
 
 @require_POST

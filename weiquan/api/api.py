@@ -18,7 +18,7 @@ from ninja.parser import Parser
 from ninja.renderers import JSONRenderer
 
 from weiquan.api import errors
-from weiquan.api.auth import AuthedRequest, bearer, create_account, issue_token
+from weiquan.api.auth import AuthedRequest, bearer, check_signup_rate, create_account, issue_token
 from weiquan.api.errors import ApiError
 from weiquan.api.schemas import (
     ERRORS,
@@ -138,9 +138,14 @@ UPLOAD_BODY = {
 
 
 @api.post(
-    "/auth/signup", auth=None, response={201: SignupOut, **ERRORS}, tags=["账户"], summary="注册并取得令牌"
+    "/auth/signup",
+    auth=None,
+    response={201: SignupOut, 429: ErrorOut, **ERRORS},
+    tags=["账户"],
+    summary="注册并取得令牌",
 )
 def signup(request: HttpRequest, credentials: Credentials) -> Status[Any]:
+    check_signup_rate(request)
     user, token = create_account(credentials.username, credentials.password)
     return Status(201, {"id": user.pk, "username": user.username, "token": token})
 
@@ -318,7 +323,7 @@ def close_case(request: AuthedRequest, case_id: str, outcome: CloseIn) -> Case:
 
 @api.post(
     "/cases/{case_id}/evidence",
-    response={201: EvidenceOut, **ERRORS},
+    response={201: EvidenceOut, 413: ErrorOut, **ERRORS},
     openapi_extra=UPLOAD_BODY,
     tags=["证据"],
     url_name="case_evidence",
@@ -351,7 +356,7 @@ def upload_evidence(request: AuthedRequest, case_id: str) -> Status[Any]:
                     actor=request.auth,
                 )
     except EvidenceRejected as exc:
-        raise ApiError(422, exc.message) from None
+        raise ApiError(exc.status, exc.message) from None
     except UnreadablePostError:
         # The client went away mid-upload: nothing was stored (evidence_uploads removed the partial file).
         raise ApiError(400, _("上传中断，文件未保存，请重新上传")) from None

@@ -77,11 +77,15 @@ def create_account(username: str, password: str) -> tuple[User, str]:
 
 
 def issue_token(request: HttpRequest, username: str, password: str) -> str:
-    if not ratelimit.check(request, username):
-        raise ApiError(429, ratelimit.message())
+    # authenticate() applies the log-in limits (ratelimit.RateLimitedModelBackend) before checking the password.
     user: Any = authenticate(request, username=username, password=password)
     if user is None:
-        ratelimit.register_failure(request, username)
+        if message := ratelimit.limited_message(request):
+            raise ApiError(429, message)
         raise ApiError(401, _("用户名或密码错误"))
-    ratelimit.reset(request, username)
     return ApiToken.issue(user)
+
+
+def check_signup_rate(request: HttpRequest) -> None:
+    if message := ratelimit.allow_signup(request):
+        raise ApiError(429, message)

@@ -9,8 +9,9 @@ from __future__ import annotations
 import codecs
 import datetime as dt
 import re
-import warnings
+import struct
 from pathlib import Path
+from typing import Any
 
 import filetype
 from django.utils.translation import gettext as _
@@ -66,9 +67,10 @@ _EMAIL_HEADER = re.compile(
 class EvidenceRejected(Exception):
     """An upload the locker refuses; ``message`` is shown to the consumer as it is. Nothing was stored."""
 
-    def __init__(self, message: str) -> None:
+    def __init__(self, message: str, status: int = 422) -> None:
         super().__init__(message)
         self.message = message
+        self.status = status  # what the API answers: 413 over the size limit, 422 otherwise
 
 
 def accepted_summary() -> str:
@@ -82,7 +84,8 @@ def too_large(name: str | None, limit: int) -> EvidenceRejected:
     subject = _("文件「%(name)s」") % {"name": name} if name else _("文件")
     return EvidenceRejected(
         _("%(subject)s超过 %(limit)s 的上限，未保存。较长的录屏请分段录制后逐段上传。")
-        % {"subject": subject, "limit": human_size(limit)}
+        % {"subject": subject, "limit": human_size(limit)},
+        status=413,
     )
 
 
@@ -187,21 +190,98 @@ def _decode(data: bytes, encoding: str) -> str | None:
         return None
 
 
-def exif_taken_at(path: Path) -> dt.datetime | None:
-    """DateTimeOriginal from the photo's EXIF; without an OffsetTimeOriginal it is read as Beijing time.
-
-    Phones write local time without a zone; the consumers are in China. Best effort: a missing or broken EXIF
-    block never stops the original from being stored.
-    """
+def _pixel_limit() -> int:
+    from django.conf import settings
     from PIL import Image
 
+    # Pillow's own guard: it warns above MAX_IMAGE_PIXELS and raises above twice that. The warning is an error
+    # here (weiquan.evidence.apps sets the filter once at start-up, for every thread), so both are refused.
+    Image.MAX_IMAGE_PIXELS = settings.EVIDENCE_MAX_IMAGE_PIXELS
+    return int(settings.EVIDENCE_MAX_IMAGE_PIXELS)
+
+
+def _pixels(n: int) -> str:
+    return f"{n / 10_000:g} 万像素" if n >= 10_000 else f"{n} 像素"
+
+
+def bomb(name: str, pixels: int | None = None) -> EvidenceRejected:
+    size = _("有 %s，") % _pixels(pixels) if pixels else ""
+    return EvidenceRejected(
+        _(
+            "图片「%(name)s」%(size)s超过 %(limit)s的上限，可能是恶意构造的文件（解压炸弹），未保存。"
+            "如果是手机原图，请用相机的常规分辨率重新拍摄，或截图后上传。"
+        )
+        % {"name": name, "size": size, "limit": _pixels(_pixel_limit())}
+    )
+
+
+def _bomb_pixels(exc: Exception) -> int | None:
+    # Pillow says "Image size (144000000 pixels) exceeds limit of …".
+    match = re.search(r"\((\d+) pixels\)", str(exc))
+    return int(match.group(1)) if match else None
+
+
+def inspect_image(path: Path, name: str) -> dt.datetime | None:
+    """Refuses a decompression bomb, then returns the photo time from EXIF; never decodes a pixel.
+
+    ``Image.open`` reads only the header (format, size, and for JPEG/WebP/TIFF the EXIF block). A PNG keeps EXIF in
+    an eXIf chunk that may come after the image data, where Pillow's ``getexif()`` would decode the whole image to
+    reach it (12000×12000 pixels: about 540 MB); that chunk is found by walking the chunk headers instead.
+    """
+    from PIL import Image, UnidentifiedImageError
+
+    limit = _pixel_limit()
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # DecompressionBombWarning: we only read the header
-            with Image.open(path) as img:
-                exif = img.getexif().get_ifd(0x8769)  # the Exif sub-IFD
-    except Exception:
+        with Image.open(path) as img:
+            width, height = img.size
+            if width * height > limit:
+                raise bomb(name, width * height)
+            if img.format == "PNG":
+                exif = Image.Exif()
+                raw = img.info.get("exif") or _png_exif_chunk(path)
+                if raw:
+                    exif.load(raw)
+            else:
+                exif = img.getexif()  # read at open from the file's EXIF segment: no decoding
+            return _taken_at(exif.get_ifd(0x8769))  # the Exif sub-IFD
+    except (Image.DecompressionBombWarning, Image.DecompressionBombError) as exc:
+        raise bomb(name, _bomb_pixels(exc)) from None
+    except EvidenceRejected:
+        raise
+    except (UnidentifiedImageError, OSError, ValueError, SyntaxError, KeyError, struct.error):
+        return None  # Best effort: a missing or broken EXIF block never stops the original from being stored.
+
+
+def _png_exif_chunk(path: Path) -> bytes | None:
+    """The eXIf chunk's data, found by reading chunk headers and seeking past their data."""
+    with open(path, "rb") as fh:
+        if fh.read(8) != b"\x89PNG\r\n\x1a\n":
+            return None
+        while header := fh.read(8):
+            if len(header) < 8:
+                return None
+            length, kind = struct.unpack(">I4s", header)
+            if kind == b"eXIf":
+                return fh.read(min(length, 1024 * 1024))
+            if kind == b"IEND":
+                return None
+            fh.seek(length + 4, 1)  # data and CRC
+    return None
+
+
+def exif_taken_at(path: Path) -> dt.datetime | None:
+    """DateTimeOriginal from the photo's EXIF (see ``inspect_image``); None for a bomb or a broken file."""
+    try:
+        return inspect_image(path, path.name)
+    except EvidenceRejected:
         return None
+
+
+def _taken_at(exif: Any) -> dt.datetime | None:
+    """DateTimeOriginal; without an OffsetTimeOriginal it is read as Beijing time.
+
+    Phones write local time without a zone; the consumers are in China.
+    """
     raw, offset = exif.get(36867), exif.get(36881)  # DateTimeOriginal, OffsetTimeOriginal
     if not isinstance(raw, str):
         return None

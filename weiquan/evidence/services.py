@@ -26,7 +26,7 @@ from django.utils.translation import gettext as _
 
 from weiquan.cases.models import Case
 from weiquan.domain.facts import MAX_EVIDENCE
-from weiquan.evidence.content import EvidenceRejected, detect_content_type, exif_taken_at, too_large
+from weiquan.evidence.content import EvidenceRejected, detect_content_type, inspect_image, too_large
 from weiquan.evidence.models import EVIDENCE_KINDS, Evidence
 from weiquan.evidence.storage import blob_store
 from weiquan.evidence.upload import HashedUpload
@@ -61,7 +61,8 @@ def store_upload(
         if not upload.size or upload.path is None:
             raise EvidenceRejected(_("文件「%s」是空的（0 字节），未保存。") % name)
         content_type = detect_content_type(upload.path, name)
-        taken_at = exif_taken_at(upload.path) if content_type.startswith("image/") else None
+        # A decompression bomb is refused here, before anything is stored.
+        taken_at = inspect_image(upload.path, name) if content_type.startswith("image/") else None
         blob_store().commit(upload.path, upload.sha256)
         upload.stored()
         with transaction.atomic():

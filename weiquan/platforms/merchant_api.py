@@ -18,7 +18,6 @@ import uuid
 from typing import Any, Literal
 
 from django.contrib.auth.models import User
-from django.core.cache import cache
 from django.db import transaction
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
@@ -239,7 +238,7 @@ def _signed_platform(request: HttpRequest, platform_id: uuid.UUID) -> Platform:
     for hook in hooks:
         if webhooks.verify_signature(hook.secret, timestamp, request.body, signature):
             # A valid signature may be captured and sent again within the window: each one is accepted once.
-            if not cache.add(f"weiquan:inbound:{signature}", 1, timeout=2 * webhooks.TOLERANCE):
+            if not webhooks.first_use(signature or ""):
                 raise ApiError(409, _("这个请求已经处理过（签名重复）"))
             return hook.platform
     raise refused

@@ -30,6 +30,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from weiquan.accounts.counters import accept_once
 from weiquan.platforms.models import Platform, Webhook, WebhookDelivery
 from weiquan.platforms.outbound import OutboundError, request
 from weiquan.public.models import PublicComplaint
@@ -77,6 +78,16 @@ def verify_signature(
     if abs((time.time() if now is None else now) - ts) > tolerance:
         return False
     return hmac.compare_digest(sign(secret, ts, body), header.strip())
+
+
+def first_use(signature: str) -> bool:
+    """True the first time a (valid) signature is presented: a captured request is accepted once.
+
+    Remembered for twice the tolerance (after that the timestamp check refuses it anyway), in storage that never
+    drops a live entry (weiquan.accounts.counters: its own table or Redis; Django's database cache pruned it
+    once 300 other entries were written).
+    """
+    return accept_once(f"webhook-inbound:{signature.strip()}", 2 * TOLERANCE)
 
 
 def encode(payload: dict[str, Any]) -> bytes:

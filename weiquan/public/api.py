@@ -16,10 +16,11 @@ from django.utils.translation import gettext as _
 from ninja import Field, Router, Schema, Status
 from pydantic import ValidationError as PydanticError
 
+from weiquan.accounts import ratelimit
 from weiquan.api import errors
 from weiquan.api.auth import AuthedRequest
 from weiquan.api.errors import ApiError
-from weiquan.api.schemas import ERRORS
+from weiquan.api.schemas import ERRORS, ErrorOut
 from weiquan.cases.models import case_for_owner
 from weiquan.domain.facts import NUL_MESSAGE, find_nul, loads_bounded
 from weiquan.public import opendata, services
@@ -72,7 +73,7 @@ def _public_url(complaint: PublicComplaint) -> str:
 
 @router.post(
     "/cases/{case_id}/publish",
-    response={201: PublishedOut, **ERRORS},
+    response={201: PublishedOut, 429: ErrorOut, **ERRORS},
     openapi_extra=PUBLISH_BODY,
     url_name="case_publish",
     summary="把案件提交为公开投诉（先审核后公开；个人信息自动隐藏，证据文件不公开）",
@@ -93,6 +94,8 @@ def publish_case(request: AuthedRequest, case_id: str) -> Status[Any]:
             located = [{**e, "loc": ("body", "body", *e["loc"])} for e in exc.errors()]
             raise errors.invalid(_("请求有误"), errors.problems_from(located)) from None
         raise ApiError(400, errors.BAD_JSON) from None
+    if refused := ratelimit.allow_publish(request.auth):
+        raise ApiError(429, refused)
     try:
         complaint = services.publish(case, request.auth, pseudonym=body.pseudonym, title=body.title)
     except services.PublishError as exc:

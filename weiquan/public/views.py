@@ -17,6 +17,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from weiquan.accounts import ratelimit
 from weiquan.cases.models import Case, case_for_owner
 from weiquan.public import services
 from weiquan.public.forms import CollectiveForm, ConfirmForm, PublishForm
@@ -48,6 +49,8 @@ def case_publish(request: HttpRequest, public_id: UUID) -> HttpResponse:
     data = form.cleaned_data if form.is_bound and valid else {}
     try:
         if request.method == "POST" and valid:
+            if refused := ratelimit.allow_publish(request.user):
+                raise services.PublishError(refused, 429)
             services.publish(case, request.user, pseudonym=data.get("pseudonym"), title=data.get("title"))
             messages.success(request, _("已提交审核。审核通过后，投诉会出现在公开页面上。"))
             return _back(case)
