@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import re
 
+import merchant_support
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
+from django.utils import timezone
 from PIL import Image
+
+from weiquan.cases import reminders
+from weiquan.cases.models import Case
+from weiquan.platforms import replies
 
 pytestmark = pytest.mark.django_db
 
@@ -34,3 +41,139 @@ def test_5_an_uploaded_payment_record_is_no_longer_listed_as_not_uploaded(alice_
     page = alice_client.get(reverse("case_detail", args=[alice_case.public_id])).content.decode()
     assert "支付记录" not in not_uploaded_line(page)
     assert "订单截图" in not_uploaded_line(page) or "订单" in not_uploaded_line(page)
+
+
+# --- points 2 and 3: the platform's answer reaches the case, and the case follows the consumer's confirmation -----
+
+
+@pytest.fixture
+def _merchant_urls(settings):
+    settings.ROOT_URLCONF = merchant_support.URLCONF
+
+
+@pytest.fixture
+def fresh_case(alice, seed_case_file):
+    """The seed case before anyone contacted the platform's customer service, with alice's name in the story."""
+    alice.email = "alice@example.com"
+    alice.save()
+    data = {**seed_case_file, "contacts": []}
+    data["description"] = "我叫王小明，" + data["description"]
+    return Case.create_from_case_file(alice, data)
+
+
+@pytest.fixture
+def fresh_complaint(fresh_case):
+    return merchant_support.published(fresh_case.platform, case=fresh_case)  # linked when the case was saved
+
+
+def step(case: Case, channel: str) -> dict:
+    return next(s for s in case.plan().to_dict()["steps"] if s["channel"] == channel)
+
+
+def test_3_a_refusal_in_a_platform_reply_moves_the_ladder_to_12315_and_emails_the_consumer(
+    fresh_case, fresh_complaint, django_capture_on_commit_callbacks, mailoutbox
+):
+    assert step(fresh_case, "12315")["status"] != "now"
+    with django_capture_on_commit_callbacks(execute=True):
+        replies.add_reply(fresh_complaint, text="王小明您好，经核实卡密已发放，不予退款。")
+
+    fresh_case.refresh_from_db()
+    contact = fresh_case.contacts.get()
+    assert (contact.channel, contact.response) == ("platform_cs", "refused")
+    assert "王小明" not in contact.answer and "不予退款" in contact.answer
+    assert step(fresh_case, "12315")["status"] == "now"
+    assert len(mailoutbox) == 1
+    mail = mailoutbox[0]
+    assert mail.to == ["alice@example.com"] and "拒绝" in mail.subject
+    assert "不予退款" in mail.body and "王小明" not in mail.body and "12315" in mail.body
+
+
+def test_3_a_promise_in_a_platform_reply_gets_a_deadline(fresh_case, fresh_complaint):
+    replies.add_reply(fresh_complaint, text="您好，已核实订单，我们会在3个工作日内为您退款。")
+    cs = step(fresh_case, "platform_cs")
+    assert cs["status"] == "waiting"
+    assert cs["deadline"] and "3个工作日" in cs["deadline_label"]
+    # The reply time counts: three working days after the reply, not after the purchase.
+    contact = fresh_case.contacts.get()
+    assert contact.response == "promised" and "3个工作日内" in contact.promise
+    assert cs["deadline"] > contact.at.date().isoformat()
+
+
+def test_3_the_case_page_shows_the_platforms_words_masked(alice_client, fresh_case, fresh_complaint):
+    replies.add_reply(fresh_complaint, text="王小明您好，请提供付款截图，我们马上处理。")
+    replies.set_progress(fresh_complaint, "processing")
+    page = alice_client.get(reverse("case_detail", args=[fresh_case.public_id])).content.decode()
+    history = page[page.index('id="history"') :]
+    assert history.count("平台的原话") == 2
+    assert "请提供付款截图" in history and "处理进度：处理中" in history
+    assert "王小明" not in history
+
+
+def test_3_the_api_case_detail_and_plan_list_the_platforms_answer(client, alice, fresh_case, fresh_complaint):
+    from weiquan.accounts.models import ApiToken
+
+    replies.add_reply(fresh_complaint, text="不能退款，卡密已被使用。")
+    auth = {"HTTP_AUTHORIZATION": f"Bearer {ApiToken.issue(alice)}"}
+    detail = client.get(f"/api/cases/{fresh_case.public_id}", **auth).json()
+    assert [(c["channel"], c["response"]) for c in detail["contacts"]] == [("platform_cs", "refused")]
+    assert "不能退款" in detail["contacts"][0]["answer"]
+    plan = client.get(f"/api/cases/{fresh_case.public_id}/plan", **auth).json()
+    assert [(r["kind"], r["counted_as"]) for r in plan["platform_replies"]] == [("reply", "refused")]
+    assert detail["platform_replies"] == plan["platform_replies"]
+    assert step(fresh_case, "12315")["status"] == "now"
+
+
+def test_3_progress_repeated_is_not_another_answer(fresh_case, fresh_complaint):
+    replies.set_progress(fresh_complaint, "accepted")
+    replies.set_progress(fresh_complaint, "accepted")
+    assert fresh_case.contacts.count() == 1
+
+
+def test_2_the_platforms_resolved_asks_the_consumer_and_closes_nothing(
+    alice_client, fresh_case, fresh_complaint, django_capture_on_commit_callbacks, mailoutbox
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        replies.set_progress(fresh_complaint, "resolved")
+    fresh_case.refresh_from_db()
+    assert fresh_case.status == "open" and fresh_case.contacts.get().response == "promised"
+    page = alice_client.get(reverse("case_detail", args=[fresh_case.public_id])).content.decode()
+    assert 'id="platform-says"' in page and "已退款，结案" in page and "已补发，结案" in page
+    assert "请确认" in mailoutbox[0].subject and "#platform-says" in mailoutbox[0].body
+
+
+def test_2_confirming_refunded_closes_the_case_in_one_tap_and_stops_reminders(
+    alice_client, fresh_case, fresh_complaint, mailoutbox
+):
+    replies.add_reply(fresh_complaint, standard="refunded")
+    url = reverse("case_publish_confirm", args=[fresh_case.public_id])
+    alice_client.post(url, {"outcome": "refunded"})
+
+    fresh_case.refresh_from_db()
+    fresh_complaint.refresh_from_db()
+    assert fresh_complaint.consumer_confirmed is True
+    assert fresh_case.status == "closed" and fresh_case.recovered_amount == fresh_case.amount
+    assert fresh_case.next_reminder_at is None
+    plan = fresh_case.plan().to_dict()
+    assert not [s for s in plan["steps"] if s["status"] in ("now", "waiting")]
+    assert plan["next_action"]["channel"] is None and "黑猫" not in str(plan["next_action"])
+    assert reminders.process_one(timezone.now() + dt.timedelta(days=30)) is None
+    assert mailoutbox == []
+    page = alice_client.get(reverse("case_detail", args=[fresh_case.public_id])).content.decode()
+    assert "已结案" in page and 'id="platform-says"' not in page and "不会再发期限提醒" in page
+
+
+def test_2_confirming_reissued_closes_without_a_refund(alice_client, fresh_case, fresh_complaint):
+    alice_client.post(reverse("case_publish_confirm", args=[fresh_case.public_id]), {"outcome": "reissued"})
+    fresh_case.refresh_from_db()
+    assert fresh_case.status == "closed" and fresh_case.recovered_amount is None
+    assert fresh_case.contacts.get().answer == "你确认：已补发"
+
+
+def test_2_not_resolved_moves_the_ladder_on(alice_client, fresh_case, fresh_complaint):
+    replies.set_progress(fresh_complaint, "resolved")
+    alice_client.post(reverse("case_publish_confirm", args=[fresh_case.public_id]), {"outcome": "no"})
+    fresh_case.refresh_from_db()
+    assert fresh_case.status == "open"
+    assert step(fresh_case, "12315")["status"] == "now"
+    page = alice_client.get(reverse("case_detail", args=[fresh_case.public_id])).content.decode()
+    assert 'id="platform-says"' not in page

@@ -165,7 +165,9 @@ def list_cases(request: AuthedRequest) -> Any:
 )
 def get_case(request: AuthedRequest, case_id: str) -> dict[str, Any]:
     case = case_for_owner(request.auth, case_id)
-    return case_detail(case)
+    from weiquan.platforms.replies import answers_for_case
+
+    return {**case_detail(case), "platform_replies": answers_for_case(case)}
 
 
 @api.get(
@@ -177,7 +179,10 @@ def get_case(request: AuthedRequest, case_id: str) -> dict[str, Any]:
 )
 def get_plan(request: AuthedRequest, case_id: str, today: dt.date | None = None) -> dict[str, Any]:
     case = case_for_owner(request.auth, case_id)
-    return case.plan(today).to_dict()
+    from weiquan.platforms.replies import answers_for_case
+
+    # The platform's own words on the case (issue 13), beside the plan they moved.
+    return {**case.plan(today).to_dict(), "platform_replies": answers_for_case(case)}
 
 
 @api.post(

@@ -137,3 +137,31 @@ def set_progress(complaint: PublicComplaint, progress: str) -> PublicComplaint:
         # Only a change is news for the consumer's ladder (a platform re-sending "处理中" is not another answer).
         _log(complaint, "platform_progress", {"progress": progress}, read_progress(progress) if changed else None)
     return complaint
+
+
+# --- what the consumer's case shows ------------------------------------------------------------------------------
+
+
+def answers_for_case(case: Case) -> list[dict[str, Any]]:
+    """The platform's public replies and progress changes on this case, oldest first, as the API lists them.
+
+    Read from the case log (the platform's words as published: masked), with the response each counted as on
+    the consumer's ladder ("refused", "promised" …) when it was recorded as a contact.
+    """
+    responses = dict(case.contacts.values_list("public_id", "response"))
+    out: list[dict[str, Any]] = []
+    for e in case.events.filter(kind__in=("platform_reply", "platform_progress")).only("at", "kind", "payload"):
+        p = e.payload
+        contact = p.get("contact")
+        out.append(
+            {
+                "at": e.at.isoformat(),
+                "kind": "reply" if e.kind == "platform_reply" else "progress",
+                "standard": p.get("standard") or None,
+                "text": p.get("text") or None,
+                "progress": p.get("progress") or None,
+                "counted_as": next((r for k, r in responses.items() if str(k) == contact), None),
+                "claims_resolved": bool(p.get("claims_resolved")),
+            }
+        )
+    return out
