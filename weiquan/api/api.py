@@ -165,9 +165,7 @@ def list_cases(request: AuthedRequest) -> Any:
 )
 def get_case(request: AuthedRequest, case_id: str) -> dict[str, Any]:
     case = case_for_owner(request.auth, case_id)
-    from weiquan.platforms.replies import answers_for_case
-
-    return {**case_detail(case), "platform_replies": answers_for_case(case)}
+    return case_detail(case)
 
 
 @api.get(

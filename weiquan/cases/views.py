@@ -14,6 +14,7 @@ from uuid import UUID
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ObjectDoesNotExist
 from django.db import transaction
 from django.db.models import prefetch_related_objects
 from django.http import Http404, HttpRequest, HttpResponse
@@ -287,7 +288,14 @@ def for_consumer(value: Any) -> Any:
 
 def platform_answers(case: Case) -> tuple[set[str], str | None]:
     """Which recorded contacts are the platform's own words (its public replies and progress), and the platform's
-    latest "已退款/已补发/已解决" the consumer has not answered yet (None when there is nothing to ask)."""
+    latest "已退款/已补发/已解决" the consumer has not answered yet (None when there is nothing to ask).
+
+    Only a published case can have them; the publication lookup is the one the page's template makes anyway.
+    """
+    try:
+        case.publication  # noqa: B018  (loads and keeps the reverse one-to-one for the template)
+    except ObjectDoesNotExist:
+        return set(), None
     events = case.events.filter(kind__in=("platform_reply", "platform_progress", "public_confirmed")).only(
         "kind", "payload"
     )
