@@ -176,3 +176,54 @@ def test_2_not_resolved_moves_the_ladder_on(alice_client, fresh_case, fresh_comp
     assert step(fresh_case, "12315")["status"] == "now"
     page = alice_client.get(reverse("case_detail", args=[fresh_case.public_id])).content.decode()
     assert 'id="platform-says"' not in page
+
+
+# --- point 4: each reminder says what to do about the deadline that fell due --------------------------------------
+
+FILED_12315 = dt.datetime(2026, 11, 23, 10, tzinfo=dt.timezone(dt.timedelta(hours=8)))
+
+
+def due_mail(case: Case, when: dt.datetime, mailoutbox) -> object:
+    case.refresh_reminder(when - dt.timedelta(days=20))
+    while reminders.process_one(when) is not None:
+        pass
+    return mailoutbox[-1]
+
+
+def test_4_the_12315_acceptance_reminder_says_how_to_ask_and_never_sends_to_heimao(
+    alice, seed_case_file, mailoutbox
+):
+    alice.email = "alice@example.com"
+    alice.save()
+    case = Case.create_from_case_file(alice, seed_case_file)
+    case.add_contact(at=FILED_12315, channel="12315", response="pending")
+    # Due Wednesday 2026-12-02 (seven working days); the day-of reminder at 09:00.
+    mail = due_mail(case, dt.datetime(2026, 12, 2, 9, 5, tzinfo=FILED_12315.tzinfo), mailoutbox)
+    html = mail.alternatives[0][0]
+    for body in (mail.body, html):
+        assert "12315受理决定期限" in body
+        assert "查询投诉进度" in body and "12315热线" in body  # how to ask
+        assert "不予受理的，问清楚理由" in body and "调解" in body  # what comes next
+        assert "黑猫" not in body
+
+
+def test_4_after_acceptance_the_reminder_is_about_mediation(alice, seed_case_file, mailoutbox):
+    alice.email = "alice@example.com"
+    alice.save()
+    case = Case.create_from_case_file(alice, seed_case_file)
+    case.add_contact(at=FILED_12315, channel="12315", response="pending")
+    case.add_contact(at=FILED_12315 + dt.timedelta(days=2), channel="12315", response="accepted")
+    deadline = next(t for t in case.plan(dt.date(2026, 12, 1)).deadlines if t.id == "12315").deadline.date
+    when = dt.datetime.combine(deadline, dt.time(9, 5), FILED_12315.tzinfo)
+    mail = due_mail(case, when, mailoutbox)
+    assert "调解期限到了" in mail.body and "黑猫" not in mail.body
+
+
+def test_4_a_customer_service_promise_reminder_offers_the_one_tap_close(alice, seed_case_file, mailoutbox):
+    alice.email = "alice@example.com"
+    alice.save()
+    data = {**seed_case_file, "contacts": []}
+    case = Case.create_from_case_file(alice, data)
+    case.add_contact(at=FILED_12315, channel="platform_cs", response="promised", promise="3个工作日内退款")
+    mail = due_mail(case, dt.datetime(2026, 11, 26, 9, 5, tzinfo=FILED_12315.tzinfo), mailoutbox)
+    assert "客服答应的期限到了" in mail.body and "已退款，结案" in mail.body

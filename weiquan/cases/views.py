@@ -352,7 +352,9 @@ def _case_context(case: Case, record_form: RecordForm, today: dt.date) -> dict[s
         "outcome_label": dict(CHANNELS).get(case.outcome_channel, case.outcome_channel),
         "files": [e for e in evidence if e.has_file],
         # Declared but not uploaded: only kinds with no uploaded file at all (an upload settles its declaration).
-        "declared": [e for e in evidence if not e.has_file and e.kind not in {f.kind for f in evidence if f.has_file}],
+        "declared": [
+            e for e in evidence if not e.has_file and e.kind not in {f.kind for f in evidence if f.has_file}
+        ],
         "contacts": contacts,
         # The platform says it is done: the consumer is asked (one tap: 已退款，结案 / 已补发，结案 / 没有解决).
         "platform_claim": platform_claim if case.status == "open" else None,

@@ -52,7 +52,9 @@ def mask_reply(complaint: PublicComplaint, text: str) -> str:
     return mask(text, known=known_values(complaint.case) if complaint.case is not None else ())
 
 
-def _log(complaint: PublicComplaint, kind: str, payload: dict[str, Any], answer: Answer | None = None) -> None:
+def _log(
+    complaint: PublicComplaint, kind: str, payload: dict[str, Any], answer: Answer | None = None
+) -> None:
     """Append to the consumer's case log (which also moves log_head, so their cached case page is redrawn).
 
     No actor: the representative's account is nobody's business in the consumer's history or evidence bundle.
@@ -74,7 +76,9 @@ def _log(complaint: PublicComplaint, kind: str, payload: dict[str, Any], answer:
         )
         payload = {**payload, "contact": str(contact.public_id), "claims_resolved": answer.claims_resolved}
         logger.info(
-            "platform answer on case %s recorded as %s (complaint %s)", case.public_id, answer.response,
+            "platform answer on case %s recorded as %s (complaint %s)",
+            case.public_id,
+            answer.response,
             complaint.public_id,
         )
     case.log(kind, {"complaint": str(complaint.public_id), **payload})
@@ -118,7 +122,10 @@ def add_reply(
         else:
             stats.on_later_reply(complaint)
         _log(
-            complaint, "platform_reply", {"standard": standard, "text": masked}, read_reply(standard, masked, now)
+            complaint,
+            "platform_reply",
+            {"standard": standard, "text": masked},
+            read_reply(standard, masked, now),
         )
     return reply
 
@@ -130,12 +137,19 @@ def set_progress(complaint: PublicComplaint, progress: str) -> PublicComplaint:
     if complaint.status != "published":
         raise ReplyError(_("这条投诉目前没有公开，不能更新进度"))
     with transaction.atomic():
-        changed = PublicComplaint.objects.filter(pk=complaint.pk).exclude(progress=progress).update(
-            progress=progress
+        changed = (
+            PublicComplaint.objects.filter(pk=complaint.pk)
+            .exclude(progress=progress)
+            .update(progress=progress)
         )
         complaint.progress = progress
         # Only a change is news for the consumer's ladder (a platform re-sending "处理中" is not another answer).
-        _log(complaint, "platform_progress", {"progress": progress}, read_progress(progress) if changed else None)
+        _log(
+            complaint,
+            "platform_progress",
+            {"progress": progress},
+            read_progress(progress) if changed else None,
+        )
     return complaint
 
 
@@ -150,7 +164,9 @@ def answers_for_case(case: Case) -> list[dict[str, Any]]:
     """
     responses = dict(case.contacts.values_list("public_id", "response"))
     out: list[dict[str, Any]] = []
-    for e in case.events.filter(kind__in=("platform_reply", "platform_progress")).only("at", "kind", "payload"):
+    for e in case.events.filter(kind__in=("platform_reply", "platform_progress")).only(
+        "at", "kind", "payload"
+    ):
         p = e.payload
         contact = p.get("contact")
         out.append(

@@ -29,7 +29,7 @@ class PublishForm(forms.Form):
 
 
 class ConfirmForm(forms.Form):
-    """"解决了吗？": the radio answer, or one tap on 已退款，结案 / 已补发，结案 / 没有解决 (``outcome``)."""
+    """ "解决了吗？": the radio answer, or one tap on 已退款，结案 / 已补发，结案 / 没有解决 (``outcome``)."""
 
     confirmed = forms.TypedChoiceField(
         label=_("平台解决了你的问题吗？"),

@@ -325,7 +325,11 @@ def confirm(
             if confirmed:
                 words = OUTCOMES[outcome or "resolved"]
                 case.add_contact(
-                    actor, at=now, channel="platform_cs", response="resolved", answer=_("你确认：%(w)s") % {"w": words}
+                    actor,
+                    at=now,
+                    channel="platform_cs",
+                    response="resolved",
+                    answer=_("你确认：%(w)s") % {"w": words},
                 )
                 recovered = case.amount if outcome == "refunded" else None
                 case.close(actor, outcome_channel="platform_cs", recovered_amount=recovered)
