@@ -24,6 +24,13 @@ class Platform(models.Model):
     address = models.CharField("经营者地址", max_length=300, blank=True)
     terms_text = models.TextField("交易规则/用户协议摘录", blank=True)
     created_at = models.DateTimeField(default=timezone.now)
+    # What a verified representative says about the operator (issue 13): shown as "平台自报" beside what the
+    # registry knows, never copied into company/credit_code/icp above nor into any consumer's case.
+    declared_company = models.CharField("平台自报：经营者全称", max_length=200, blank=True)
+    declared_credit_code = models.CharField("平台自报：统一社会信用代码", max_length=18, blank=True)
+    declared_icp = models.CharField("平台自报：ICP备案号", max_length=64, blank=True)
+    declared_odr = models.BooleanField("平台自报：ODR企业", null=True, blank=True)
+    declared_at = models.DateTimeField("平台自报时间", null=True, blank=True)
     # A merged-away platform keeps its row (history) and points at the one that absorbed it.
     merged_into = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="merged")
 
@@ -32,6 +39,10 @@ class Platform(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def self_declared(self) -> bool:
+        return self.declared_at is not None
 
     @property
     def active(self) -> Platform:
