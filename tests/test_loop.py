@@ -227,3 +227,148 @@ def test_4_a_customer_service_promise_reminder_offers_the_one_tap_close(alice, s
     case.add_contact(at=FILED_12315, channel="platform_cs", response="promised", promise="3个工作日内退款")
     mail = due_mail(case, dt.datetime(2026, 11, 26, 9, 5, tzinfo=FILED_12315.tzinfo), mailoutbox)
     assert "客服答应的期限到了" in mail.body and "已退款，结案" in mail.body
+
+
+# --- point 6: the platform side is findable and explains itself ------------------------------------------------------
+
+
+def test_6_every_page_links_the_platform_entrance_and_the_guide_is_a_page(client, fresh_complaint):
+    for url in (
+        reverse("public_complaints"),
+        reverse("public_complaint", args=[fresh_complaint.public_id]),
+        reverse("platform_detail", args=[fresh_complaint.platform.public_id]),
+        "/",
+    ):
+        html = client.get(url).content.decode()
+        assert 'href="/merchant/"' in html, url
+    guide = client.get(reverse("merchant_guide"))
+    assert guide.status_code == 200
+    html = guide.content.decode()
+    assert "<h1>平台接入说明" in html and "weiquan-verification.txt" in html and "<pre><code" in html
+    assert 'href="/merchant/guide/"' in client.get("/").content.decode()
+
+
+def test_6_the_guide_never_passes_raw_html_through():
+    from markdown_it import MarkdownIt
+
+    from weiquan.platforms import portal_views
+
+    assert "<script>" not in portal_views.guide_html()
+    md = MarkdownIt("commonmark", {"html": False})
+    assert "&lt;script&gt;" in md.render("<script>alert(1)</script>")
+
+
+@pytest.mark.usefixtures("_merchant_urls")
+def test_6_the_claim_token_has_a_copy_button_and_wraps_on_a_phone(client, django_user_model, fresh_complaint):
+    from weiquan.platforms import claims
+
+    rep = django_user_model.objects.create_user("carol", password="carol-secret-pw-2026")
+    claim = claims.start_claim(rep, "example.com")
+    client.force_login(rep)
+    html = client.get(reverse("merchant_claim", args=[claim.platform.public_id])).content.decode()
+    assert re.search(rf'<code class="mono token[^"]*" id="claim-token">{claim.token}</code>', html)
+    assert 'data-copy="claim-token"' in html and "js/copy.js" in html and "data-copy-status" in html
+    css = (settings_static() / "css" / "app.css").read_text(encoding="utf-8")
+    assert re.search(r"\.token \{[^}]*overflow-wrap: anywhere", css)
+
+
+def settings_static():
+    from pathlib import Path
+
+    import weiquan
+
+    return Path(weiquan.__file__).parent / "static"
+
+
+@pytest.mark.usefixtures("_merchant_urls")
+@pytest.mark.parametrize(
+    ("path", "body", "names"),
+    [
+        ("replies", {"standard": "bogus", "text": "x"}, "不选（自由回复）、已退款、已补发、需要更多信息"),
+        ("progress", {"progress": "done"}, "已受理、处理中、已解决"),
+    ],
+)
+def test_6_merchant_api_422_names_every_choice_in_chinese(
+    client, django_user_model, fresh_complaint, path, body, names
+):
+    import json
+
+    from weiquan.accounts.models import ApiToken
+
+    rep = django_user_model.objects.create_user("carol", password="carol-secret-pw-2026")
+    merchant_support.verified_claim(rep, fresh_complaint.platform)
+    r = client.post(
+        f"/api/merchant/complaints/{fresh_complaint.public_id}/{path}",
+        json.dumps(body),
+        content_type="application/json",
+        HTTP_AUTHORIZATION=f"Bearer {ApiToken.issue(rep)}",
+    )
+    assert r.status_code == 422
+    message = r.json()["problems"][0]["message"]
+    assert f"可选：{names}" in message
+    assert not re.search(r"[a-z_]{4,}", message.replace("/api/docs", "")) and "：、" not in message
+
+
+# --- point 7: verified badge and what the platform says about itself -------------------------------------------------
+
+VALID_USCC = "91110108MA01KP2T5U"  # check digit computed with python-stdnum (stdnum.cn.uscc)
+
+
+def test_7_credit_code_fixture_is_valid():
+    from stdnum.cn import uscc
+
+    assert uscc.is_valid(VALID_USCC) and not uscc.is_valid(VALID_USCC[:-1] + "0")
+
+
+@pytest.mark.usefixtures("_merchant_urls")
+def test_7_a_verified_representative_declares_the_operator_shown_as_self_declared(
+    client, django_user_model, fresh_case, fresh_complaint
+):
+    platform = fresh_complaint.platform
+    page = client.get(reverse("platform_detail", args=[platform.public_id])).content.decode()
+    assert "平台已认证代表" not in page
+
+    rep = django_user_model.objects.create_user("carol", password="carol-secret-pw-2026")
+    merchant_support.verified_claim(rep, platform)
+    client.force_login(rep)
+    url = reverse("merchant_declare", args=[platform.public_id])
+    bad = client.post(url, {"company": "某某网络科技有限公司", "credit_code": VALID_USCC[:-1] + "0"})
+    assert bad.status_code == 400 and "统一社会信用代码校验位不对" in bad.content.decode()
+    platform.refresh_from_db()
+    assert platform.declared_at is None
+
+    ok = client.post(
+        url,
+        {"company": "某某网络科技有限公司", "credit_code": VALID_USCC.lower(), "icp": "粤ICP备12345678号-1"},
+    )
+    assert ok.status_code == 302
+    platform.refresh_from_db()
+    assert (platform.declared_company, platform.declared_credit_code) == ("某某网络科技有限公司", VALID_USCC)
+    assert platform.company == "" and platform.credit_code == ""  # the registry's own values untouched
+    fresh_case.refresh_from_db()
+    assert (
+        fresh_case.platform_company == "" and fresh_case.platform_credit_code == ""
+    )  # nor the consumer's case
+
+    client.logout()
+    for html in (
+        client.get(reverse("platform_detail", args=[platform.public_id])).content.decode(),
+        client.get(reverse("sancha"), {"q": "example.com"}).content.decode(),
+    ):
+        assert "平台已认证代表" in html
+        assert "平台自报" in html and "某某网络科技有限公司" in html and VALID_USCC in html
+        assert "粤ICP备12345678号-1" in html
+
+
+@pytest.mark.usefixtures("_merchant_urls")
+def test_7_only_a_verified_representative_can_declare(client, django_user_model, fresh_complaint, bob_client):
+    from weiquan.platforms import claims
+
+    url = reverse("merchant_declare", args=[fresh_complaint.platform.public_id])
+    assert bob_client.post(url, {"company": "冒充公司"}).status_code == 404
+    rep = django_user_model.objects.create_user("frank", password="frank-secret-pw-2026")
+    claims.start_claim(rep, "example.com")  # never verified
+    client.force_login(rep)
+    assert client.post(url, {"company": "冒充公司"}).status_code == 404
+    fresh_complaint.platform.refresh_from_db()
+    assert fresh_complaint.platform.declared_company == ""

@@ -32,7 +32,9 @@ class Platform(models.Model):
     declared_odr = models.BooleanField("平台自报：ODR企业", null=True, blank=True)
     declared_at = models.DateTimeField("平台自报时间", null=True, blank=True)
     # A merged-away platform keeps its row (history) and points at the one that absorbed it.
-    merged_into = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="merged")
+    merged_into = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="merged"
+    )
 
     class Meta:
         ordering = ["name"]
@@ -83,8 +85,28 @@ class PlatformAlias(models.Model):
 
 # A payment merchant name containing one of these is an organisation's (公司, 个体工商户的字号…), not a person's.
 ORGANISATION_WORDS = (
-    "公司", "企业", "集团", "商行", "商贸", "经营部", "工作室", "中心", "店", "厂", "科技", "网络", "信息", "贸易",
-    "有限", "合伙", "事务所", "服务部", "Co", "Ltd", "LLC", "Inc",
+    "公司",
+    "企业",
+    "集团",
+    "商行",
+    "商贸",
+    "经营部",
+    "工作室",
+    "中心",
+    "店",
+    "厂",
+    "科技",
+    "网络",
+    "信息",
+    "贸易",
+    "有限",
+    "合伙",
+    "事务所",
+    "服务部",
+    "Co",
+    "Ltd",
+    "LLC",
+    "Inc",
 )
 
 
@@ -101,7 +123,9 @@ class PlatformMerge(models.Model):
 class PlatformStats(models.Model):
     """Per-platform counters, maintained incrementally (see weiquan.platforms.stats)."""
 
-    platform = models.OneToOneField(Platform, on_delete=models.CASCADE, related_name="stats", primary_key=True)
+    platform = models.OneToOneField(
+        Platform, on_delete=models.CASCADE, related_name="stats", primary_key=True
+    )
     complaints = models.PositiveIntegerField(default=0)  # published complaints, withdrawn ones included
     withdrawn = models.PositiveIntegerField(default=0)
     replied = models.PositiveIntegerField(default=0)
@@ -119,9 +143,13 @@ class PlatformStats(models.Model):
     resolved_backed = models.PositiveIntegerField(default=0)
     runaway_backed = models.PositiveIntegerField(default=0)
     answered = models.PositiveIntegerField(default=0)  # consumers who answered "resolved?" (yes or no)
-    public_replies = models.PositiveIntegerField(default=0)  # every public reply by the platform, not only first
+    public_replies = models.PositiveIntegerField(
+        default=0
+    )  # every public reply by the platform, not only first
     amount_count = models.PositiveIntegerField(default=0)  # complaints that state an amount
-    amount_hist = models.JSONField(default=dict)  # {"100": count}: amounts in 1-2-5 buckets, keyed by lower edge
+    amount_hist = models.JSONField(
+        default=dict
+    )  # {"100": count}: amounts in 1-2-5 buckets, keyed by lower edge
     runaway_by_month = models.JSONField(default=dict)
     last_runaway_at = models.DateTimeField(null=True, blank=True)
 
@@ -149,7 +177,9 @@ class PlatformClaim(models.Model):
     """A representative's claim on a platform, proven by serving a token at a well-known URL on one of its domains."""
 
     platform = models.ForeignKey(Platform, on_delete=models.CASCADE, related_name="claims")
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="platform_claims")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="platform_claims"
+    )
     domain = models.CharField(max_length=253)
     token = models.CharField(max_length=64, default=_token, unique=True)
     created_at = models.DateTimeField(default=timezone.now)
@@ -185,7 +215,9 @@ class WebhookDelivery(models.Model):
         # nearly all of them after a while, stay out of this index, so finding the next due row stays cheap.
         indexes = [
             models.Index(
-                fields=["next_attempt_at"], condition=models.Q(delivered_at__isnull=True), name="webhook_delivery_due"
+                fields=["next_attempt_at"],
+                condition=models.Q(delivered_at__isnull=True),
+                name="webhook_delivery_due",
             )
         ]
 

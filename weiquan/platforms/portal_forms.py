@@ -80,7 +80,9 @@ class DeclareForm(forms.Form):
         max_length=40,
         required=False,
         help_text=_("18位，营业执照上印着"),
-        widget=forms.TextInput(attrs={"autocomplete": "off", "autocapitalize": "characters", "spellcheck": "false"}),
+        widget=forms.TextInput(
+            attrs={"autocomplete": "off", "autocapitalize": "characters", "spellcheck": "false"}
+        ),
     )
     icp = forms.CharField(
         label=_("ICP备案号"),

@@ -160,7 +160,13 @@ def declare(request: HttpRequest, platform_id: UUID) -> HttpResponse:
         platform.declared_icp, platform.declared_odr = d["icp"], True if d["odr"] else None
         platform.declared_at = timezone.now()
         platform.save(
-            update_fields=["declared_company", "declared_credit_code", "declared_icp", "declared_odr", "declared_at"]
+            update_fields=[
+                "declared_company",
+                "declared_credit_code",
+                "declared_icp",
+                "declared_odr",
+                "declared_at",
+            ]
         )
         logger.info("platform %s: self-declared operator details saved", platform.public_id)
         messages.success(request, _("已保存。平台页和三查会把这些信息标为“平台自报”显示。"))
