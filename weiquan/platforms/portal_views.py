@@ -25,8 +25,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
-from markdown_it import MarkdownIt
 from django.views.decorators.http import require_POST
+from markdown_it import MarkdownIt
 
 from weiquan.platforms import claims, replies, webhooks
 from weiquan.platforms.models import Platform, PlatformClaim
