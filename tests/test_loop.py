@@ -372,3 +372,60 @@ def test_7_only_a_verified_representative_can_declare(client, django_user_model,
     assert client.post(url, {"company": "冒充公司"}).status_code == 404
     fresh_complaint.platform.refresh_from_db()
     assert fresh_complaint.platform.declared_company == ""
+
+
+# --- ODR: 12315's 绿色通道 for ODR companies --------------------------------------------------------------------------
+
+
+def odr_case(alice, seed_case_file, odr):
+    data = {**seed_case_file, "platform": {**seed_case_file["platform"], "odr": odr}}
+    return Case.create_from_case_file(alice, data)
+
+
+def test_odr_the_plan_shows_the_green_channel_and_a_ten_working_day_deadline(alice, seed_case_file):
+    case = odr_case(alice, seed_case_file, True)
+    before = step(case, "12315")
+    assert "绿色通道" in before["action"] and "十个工作日" in before["action"]
+    assert any(b["id"] == "samr_odr_green_channel" for b in before["basis"])
+
+    case.add_contact(at=FILED_12315, channel="12315", response="pending")  # Monday 2026-11-23
+    plan = case.plan(dt.date(2026, 11, 24)).to_dict()
+    odr = next(d for d in plan["deadlines"] if d["id"] == "12315_odr")
+    # Ten working days after Monday 2026-11-23: Monday 2026-12-07, counted like the other deadlines.
+    assert odr["date"] == "2026-12-07" and "工作日" in odr["explain"]
+    s12315 = next(s for s in plan["steps"] if s["channel"] == "12315")
+    assert any("2026-12-07前联系你协商" in w and "市场监管部门" in w for w in s12315["warnings"])
+
+
+def test_odr_nothing_for_a_platform_not_known_to_be_odr(alice, seed_case_file):
+    case = odr_case(alice, seed_case_file, None)
+    case.add_contact(at=FILED_12315, channel="12315", response="pending")
+    plan = case.plan(dt.date(2026, 11, 24)).to_dict()
+    assert not [d for d in plan["deadlines"] if d["id"] == "12315_odr"]
+    assert "绿色通道" not in str(plan["steps"])
+
+
+def test_odr_declared_by_the_verified_representative_counts_unless_the_consumer_said_no(
+    alice, seed_case_file
+):
+    unknown = odr_case(alice, seed_case_file, None)
+    said_no = odr_case(alice, seed_case_file, False)
+    platform = unknown.platform
+    assert said_no.platform_id == platform.pk
+    platform.declared_odr, platform.declared_at = True, timezone.now()
+    platform.save()
+    unknown.refresh_from_db()
+    said_no.refresh_from_db()
+    assert "绿色通道" in step(unknown, "12315")["action"]
+    assert "绿色通道" not in step(said_no, "12315")["action"]
+    assert unknown.to_case_file()["platform"]["odr"] is None  # the consumer's case file itself is unchanged
+
+
+def test_odr_reminder_says_what_to_do(alice, seed_case_file, mailoutbox):
+    alice.email = "alice@example.com"
+    alice.save()
+    case = odr_case(alice, seed_case_file, True)
+    case.add_contact(at=FILED_12315, channel="12315", response="pending")
+    mail = due_mail(case, dt.datetime(2026, 12, 7, 9, 5, tzinfo=FILED_12315.tzinfo), mailoutbox)
+    assert "ODR企业联系你协商的期限" in mail.body and "十个工作日内联系你协商" in mail.body
+    assert "黑猫" not in mail.body

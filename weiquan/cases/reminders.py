@@ -244,8 +244,8 @@ def reminder_context(
         "items": items,
         "first": items[0],
         "more": len(items) - 1,
-        # The plan's next step only where it is the step of a deadline that fell due: a 12315 reminder tells what to
-        # do about 12315 (its advice above), not about another channel the plan happens to list first.
+        # The plan's next step only where it is the step of a deadline that fell due, and without its reason (which
+        # lists the parallel channels): a 12315 reminder tells what to do about 12315, not to go to 黑猫.
         "next_action": next_action if next_action["channel"] in {i["channel"] for i in items} else None,
         "case_url": case_url(case),
         "disclaimer": DISCLAIMER,

@@ -125,7 +125,11 @@ def _finish(request: HttpRequest, draft: wiz.Draft) -> HttpResponse:
 
 @login_required
 def case_list(request: HttpRequest) -> HttpResponse:
-    cases = Case.objects.owned_by(request.user).prefetch_related("contacts", "evidence")
+    cases = (
+        Case.objects.owned_by(request.user)
+        .select_related("platform")
+        .prefetch_related("contacts", "evidence")
+    )
     today = today_in_china()
     rows = []
     for case in cases:
