@@ -429,3 +429,18 @@ def test_odr_reminder_says_what_to_do(alice, seed_case_file, mailoutbox):
     mail = due_mail(case, dt.datetime(2026, 12, 7, 9, 5, tzinfo=FILED_12315.tzinfo), mailoutbox)
     assert "ODR企业联系你协商的期限" in mail.body and "十个工作日内联系你协商" in mail.body
     assert "黑猫" not in mail.body
+
+
+def test_7_the_no_operator_warning_says_what_the_platform_declared(fresh_complaint):
+    from weiquan.platforms import checks
+
+    platform = fresh_complaint.platform
+    flags = {f.id: f for f in checks.report(platform).flags}
+    assert flags["no_operator"].title == "不知道背后的经营者"
+    platform.declared_company, platform.declared_at = "某某网络科技有限公司", timezone.now()
+    platform.save()
+    flag = {f.id: f for f in checks.report(platform).flags}["no_operator"]
+    assert (
+        flag.title == "经营者只有平台自报" and "某某网络科技有限公司" in flag.detail and "核对" in flag.detail
+    )
+    assert platform.company == ""

@@ -193,10 +193,31 @@ class Report:
         return self.summary["rating"]  # type: ignore[no-any-return]
 
 
+def _self_declared_flag(platform: Platform, flag: sancha.RedFlag) -> sancha.RedFlag:
+    """ "不知道背后的经营者" told differently when the platform's verified representative named the operator: the
+    registry still has no verified value, so the warning stays, but it says what the platform states."""
+    if flag.id != "no_operator" or not (platform.declared_company or platform.declared_credit_code):
+        return flag
+    who = "，".join(v for v in (platform.declared_company, platform.declared_credit_code) if v)
+    return sancha.RedFlag(
+        flag.id,
+        "info",
+        _("经营者只有平台自报"),
+        _(
+            "平台的认证代表自报经营者为：%(who)s。本站没有核实过：付款前请到国家企业信用信息公示系统核对公司，"
+            "并看网站首页是否公示同一家公司的营业执照。"
+        )
+        % {"who": who},
+        flag.basis,
+    )
+
+
 def report(platform: Platform, *, today: dt.date | None = None, prior: rating.Prior | None = None) -> Report:
     today = today or timezone.localdate()
     summary = stats.platform_summary(platform, today=today, prior=prior)
-    flags = sancha.red_flags(platform_facts(platform, summary), today)
+    flags = [
+        _self_declared_flag(platform, f) for f in sancha.red_flags(platform_facts(platform, summary), today)
+    ]
     return Report(
         platform,
         registration_checks(platform),
