@@ -86,7 +86,8 @@ def test_a_platform_reply_reaches_the_consumers_case_masked_and_the_consumer_clo
     # The platform page: the verified badge and what the platform says about itself.
     public.goto(f"{live_server.url}/platforms/{case.platform.public_id}/")
     expect(public.get_by_text("平台已认证代表")).to_be_visible()
-    expect(public.get_by_text("某某网络科技有限公司")).to_be_visible()
+    expect(public.get_by_text("某某网络科技有限公司", exact=True)).to_be_visible()
+    expect(public.get_by_text("经营者只有平台自报")).to_be_visible()
     public.screenshot(path=str(shots / "platform-badge.png"), full_page=True)
 
     # The consumer: the reply on the case page as the platform's words, and the question it raises.
