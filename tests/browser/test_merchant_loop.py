@@ -23,7 +23,9 @@ def as_user(browser, browser_context_args, live_server, user):
     client = Client()
     client.force_login(user)
     context = browser.new_context(**browser_context_args)
-    context.add_cookies([{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": live_server.url}])
+    context.add_cookies(
+        [{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": live_server.url}]
+    )
     return context.new_page()
 
 
@@ -33,7 +35,9 @@ def published_case(django_user_model, seed_case_file):
     from weiquan.platforms.models import PlatformAlias
     from weiquan.public import services
 
-    alice = django_user_model.objects.create_user("alice", password="alice-secret-pw-2026", email="a@example.com")
+    alice = django_user_model.objects.create_user(
+        "alice", password="alice-secret-pw-2026", email="a@example.com"
+    )
     data = {**seed_case_file, "contacts": [], "description": f"我叫{NAME}，" + seed_case_file["description"]}
     case = Case.create_from_case_file(alice, data)
     PlatformAlias.objects.create(platform=case.platform, kind="domain", value="127.0.0.1", label="127.0.0.1")

@@ -4,35 +4,34 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('platforms', '0003_webhook_delivery_due'),
+        ("platforms", "0003_webhook_delivery_due"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='platform',
-            name='declared_at',
-            field=models.DateTimeField(blank=True, null=True, verbose_name='平台自报时间'),
+            model_name="platform",
+            name="declared_at",
+            field=models.DateTimeField(blank=True, null=True, verbose_name="平台自报时间"),
         ),
         migrations.AddField(
-            model_name='platform',
-            name='declared_company',
-            field=models.CharField(blank=True, max_length=200, verbose_name='平台自报：经营者全称'),
+            model_name="platform",
+            name="declared_company",
+            field=models.CharField(blank=True, max_length=200, verbose_name="平台自报：经营者全称"),
         ),
         migrations.AddField(
-            model_name='platform',
-            name='declared_credit_code',
-            field=models.CharField(blank=True, max_length=18, verbose_name='平台自报：统一社会信用代码'),
+            model_name="platform",
+            name="declared_credit_code",
+            field=models.CharField(blank=True, max_length=18, verbose_name="平台自报：统一社会信用代码"),
         ),
         migrations.AddField(
-            model_name='platform',
-            name='declared_icp',
-            field=models.CharField(blank=True, max_length=64, verbose_name='平台自报：ICP备案号'),
+            model_name="platform",
+            name="declared_icp",
+            field=models.CharField(blank=True, max_length=64, verbose_name="平台自报：ICP备案号"),
         ),
         migrations.AddField(
-            model_name='platform',
-            name='declared_odr',
-            field=models.BooleanField(blank=True, null=True, verbose_name='平台自报：ODR企业'),
+            model_name="platform",
+            name="declared_odr",
+            field=models.BooleanField(blank=True, null=True, verbose_name="平台自报：ODR企业"),
         ),
     ]
