@@ -65,6 +65,7 @@ def test_a_platform_reply_reaches_the_consumers_case_masked_and_the_consumer_clo
         expect(rep.get_by_role("button", name="复制")).to_be_visible()
         box = rep.locator("#claim-token").bounding_box()
         assert box is not None and box["x"] + box["width"] <= 390  # the whole token fits on the phone
+        rep.screenshot(path=str(shots / "claim-token.png"), full_page=True)
         site.serve("/.well-known/weiquan-verification.txt", token)
         rep.get_by_role("button", name="验证").click()
         expect(rep.get_by_text("验证成功")).to_be_visible()

@@ -7,6 +7,7 @@ A failure is logged, never raised into the platform's request: the answer is alr
 from __future__ import annotations
 
 import logging
+from decimal import Decimal
 from typing import Any
 
 from weiquan.cases.models import Case
@@ -24,7 +25,7 @@ def answer_context(case: Case, complaint: PublicComplaint, answer: Answer) -> di
     next_action = for_consumer(case.plan().to_dict()["next_action"])
     return {
         "platform": case.platform_label,
-        "amount": case.amount,
+        "amount": f"{Decimal(case.amount):.2f}",
         "answer": answer,
         "words": answer.answer,
         "refused": answer.response == "refused",
@@ -37,14 +38,13 @@ def answer_context(case: Case, complaint: PublicComplaint, answer: Answer) -> di
     }
 
 
-def tell_consumer(case: Case, complaint: PublicComplaint, answer: Answer) -> bool:
+def tell_consumer(case: Case, context: dict[str, Any]) -> bool:
     """E-mail the case's owner what the platform said; False when there is nobody to write to or sending failed."""
-    case.refresh_from_db()
     to = case.owner.email
     if not to:
         return False
     try:
-        send_email("platform_answer", to, answer_context(case, complaint, answer))
+        send_email("platform_answer", to, context)
     except Exception:
         logger.exception("platform-answer e-mail for case %s failed", case.public_id)
         return False

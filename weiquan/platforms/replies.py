@@ -83,9 +83,11 @@ def _log(
         )
     case.log(kind, {"complaint": str(complaint.public_id), **payload})
     if answer is not None:
-        from weiquan.platforms.notify import tell_consumer
+        from weiquan.platforms.notify import answer_context, tell_consumer
 
-        transaction.on_commit(lambda: tell_consumer(case, complaint, answer))
+        # The e-mail says what this answer did to the plan, computed now; it is sent once the change is committed.
+        context = answer_context(case, complaint, answer)
+        transaction.on_commit(lambda: tell_consumer(case, context))
 
 
 # --- the platform's side ------------------------------------------------------------------------------------------
