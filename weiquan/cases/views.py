@@ -312,7 +312,7 @@ def platform_answers(case: Case) -> tuple[set[str], str | None]:
         if e.payload.get("contact"):
             contacts.add(e.payload["contact"])
         if e.payload.get("claims_resolved"):
-            claim = e.payload["contact"]
+            claim = e.payload.get("contact")
     return contacts, claim
 
 
