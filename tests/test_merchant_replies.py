@@ -279,6 +279,7 @@ def test_the_portal_page_offers_only_reply_progress_and_integration_forms(carol,
         reverse("merchant_reply", args=[complaint.public_id]),
         reverse("merchant_progress", args=[complaint.public_id]),
         reverse("merchant_webhook", args=[platform.public_id]),
+        reverse("merchant_declare", args=[platform.public_id]),  # 平台自报 operator details (issue 13)
     }
 
 

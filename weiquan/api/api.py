@@ -252,7 +252,10 @@ def get_plan(request: AuthedRequest, case_id: str, today: dt.date | None = None)
     problem = check_today(today) if today else None
     if problem:
         raise errors.invalid(_("请求有误"), [("today（日期）", problem)])
-    return case.plan(today).to_dict()
+    from weiquan.platforms.replies import answers_for_case
+
+    # The platform's own words on the case (issue 13), beside the plan they moved.
+    return {**case.plan(today).to_dict(), "platform_replies": answers_for_case(case)}
 
 
 @api.post(

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import re
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -39,6 +40,17 @@ LABELS = {
     "today": "日期",
     "username": "用户名",
     "password": "密码",
+}
+# Chinese names of the choices of fields whose values are codes, for "取值无效，可选：…" (issue 13: no English codes
+# and no empty item in the list). Keyed by field name, then value; a module with such a field adds its own.
+CHOICE_LABELS: dict[str, dict[str, str]] = {
+    "standard": {
+        "": "不选（自由回复）",
+        "refunded": "已退款",
+        "reissued": "已补发",
+        "need_info": "需要更多信息",
+    },
+    "progress": {"accepted": "已受理", "processing": "处理中", "resolved": "已解决"},
 }
 LOGIN_REQUIRED = gettext_lazy("请先登录：Authorization: Bearer <token>")
 BAD_JSON = gettext_lazy("请求体不是有效的 JSON（请检查引号、逗号和括号）")
@@ -86,8 +98,23 @@ def case_file_error(exc: CaseFileError) -> ApiError:
     return invalid(_("案件文件有误"), exc.problems)
 
 
+def _choices_message(err: dict[str, Any]) -> str | None:
+    """ "取值无效，可选：已退款、已补发…" for a code field with known labels; None for any other field."""
+    loc = [part for part in err.get("loc", ()) if isinstance(part, str)]
+    labels = CHOICE_LABELS.get(loc[-1] if loc else "")
+    if labels is None:
+        return None
+    expected = re.findall(r"'([^']*)'", str((err.get("ctx") or {}).get("expected", "")))
+    names = [labels.get(v, v) for v in expected] or list(labels.values())
+    return _("取值无效，可选：%(list)s（各选项对应的值见 /api/docs）") % {
+        "list": "、".join(n for n in names if n)
+    }
+
+
 def _field_message(err: dict[str, Any]) -> str:
     kind = err.get("type", "")
+    if kind == "literal_error" and (choices := _choices_message(err)) is not None:
+        return choices
     if kind.startswith("date_"):
         return _("不是有效的日期（YYYY-MM-DD，例如 2026-11-25）")
     if kind == "string_too_long":

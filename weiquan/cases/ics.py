@@ -71,7 +71,11 @@ def build_feed(user: Any, now: dt.datetime) -> bytes:
     today = local_date(now)
     stamp = now.astimezone(dt.UTC)
     # Two prefetches feed every case's plan (contacts, evidence): the query count does not grow with the cases.
-    cases = Case.objects.filter(owner=user, status="open").prefetch_related("contacts", "evidence")
+    cases = (
+        Case.objects.filter(owner=user, status="open")
+        .select_related("platform")
+        .prefetch_related("contacts", "evidence")
+    )
     for case in cases.order_by("created_at", "pk"):
         for t in case.plan(today).deadlines:
             cal.add_component(deadline_event(case, t, stamp))

@@ -220,7 +220,12 @@ class Case(models.Model):
         plan, the page, every document, the bundle and the calendar feed are made from the usable rest.
         """
         fallback = {"paid_at": (self.created_at or timezone.now()).isoformat()}
-        return parse_stored_case(self.to_case_file(), fallback)
+        data = self.to_case_file()
+        if data["platform"]["odr"] is None and self.platform_declares_odr:
+            # The consumer did not say; the platform's verified representative declared it an ODR company (issue
+            # 13). Only fills the unknown: an answer the consumer gave is never replaced.
+            data["platform"]["odr"] = True
+        return parse_stored_case(data, fallback)
 
     def facts(self) -> CaseFacts:
         return self.checked_facts()[0]
@@ -245,6 +250,10 @@ class Case(models.Model):
                 {"message": text, "field": p.path, "contact": str(contact.public_id) if contact else None}
             )
         return out
+
+    @property
+    def platform_declares_odr(self) -> bool:
+        return self.platform_id is not None and bool(self.platform.declared_odr)
 
     def plan(self, today: dt.date | None = None) -> Plan:
         facts, problems = self.checked_facts()
@@ -545,6 +554,7 @@ def case_for_owner(user: Any, public_id: Any) -> Case:
     from django.http import Http404
 
     try:
-        return Case.objects.owned_by(user).get(public_id=public_id)
+        # The registry row joined: the plan reads what its verified representative declared (ODR), no extra query.
+        return Case.objects.owned_by(user).select_related("platform").get(public_id=public_id)
     except (Case.DoesNotExist, ValidationError, ValueError, TypeError) as exc:
         raise Http404("案件不存在") from exc

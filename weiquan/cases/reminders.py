@@ -232,16 +232,21 @@ def reminder_context(
             "date": f"{r.deadline.year}年{_cn_date(r.deadline)}（{WEEKDAY_NAMES[r.deadline.weekday()]}）",
             "overdue": r.deadline < today,
             "explain": r.explain,
+            "advice": r.advice,
+            "channel": r.channel,
         }
         for r in sorted(reminders, key=lambda r: (r.deadline, r.label))
     ]
+    next_action = p.to_dict()["next_action"]
     return {
         "platform": case.platform_label,
         "amount": case.amount,
         "items": items,
         "first": items[0],
         "more": len(items) - 1,
-        "next_action": p.to_dict()["next_action"],
+        # The plan's next step only where it is the step of a deadline that fell due, and without its reason (which
+        # lists the parallel channels): a 12315 reminder tells what to do about 12315, not to go to 黑猫.
+        "next_action": next_action if next_action["channel"] in {i["channel"] for i in items} else None,
         "case_url": case_url(case),
         "disclaimer": DISCLAIMER,
     }

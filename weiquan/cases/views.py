@@ -14,6 +14,7 @@ from uuid import UUID
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ObjectDoesNotExist
 from django.db import transaction
 from django.db.models import prefetch_related_objects
 from django.http import Http404, HttpRequest, HttpResponse
@@ -124,7 +125,11 @@ def _finish(request: HttpRequest, draft: wiz.Draft) -> HttpResponse:
 
 @login_required
 def case_list(request: HttpRequest) -> HttpResponse:
-    cases = Case.objects.owned_by(request.user).prefetch_related("contacts", "evidence")
+    cases = (
+        Case.objects.owned_by(request.user)
+        .select_related("platform")
+        .prefetch_related("contacts", "evidence")
+    )
     today = today_in_china()
     rows = []
     for case in cases:
@@ -285,8 +290,39 @@ def for_consumer(value: Any) -> Any:
     return "".join(s for s in re.split(r"(?<=[。！？])", text) if not _INTERNAL.search(s.strip())).strip()
 
 
+def platform_answers(case: Case) -> tuple[set[str], str | None]:
+    """Which recorded contacts are the platform's own words (its public replies and progress), and the platform's
+    latest "已退款/已补发/已解决" the consumer has not answered yet (None when there is nothing to ask).
+
+    Only a published case can have them; the publication lookup is the one the page's template makes anyway.
+    """
+    try:
+        case.publication  # noqa: B018  (loads and keeps the reverse one-to-one for the template)
+    except ObjectDoesNotExist:
+        return set(), None
+    events = case.events.filter(kind__in=("platform_reply", "platform_progress", "public_confirmed")).only(
+        "kind", "payload"
+    )
+    contacts: set[str] = set()
+    claim: str | None = None
+    for e in events:
+        if e.kind == "public_confirmed":
+            claim = None
+            continue
+        if e.payload.get("contact"):
+            contacts.add(e.payload["contact"])
+        if e.payload.get("claims_resolved"):
+            claim = e.payload.get("contact")
+    return contacts, claim
+
+
 def _case_context(case: Case, record_form: RecordForm, today: dt.date) -> dict[str, Any]:
     prefetch_related_objects([case], "contacts", "evidence")
+    from_platform, claim_id = platform_answers(case)
+    contacts = list(case.contacts.all())
+    for c in contacts:
+        c.from_platform = str(c.public_id) in from_platform  # type: ignore[attr-defined]
+    platform_claim = next((c for c in contacts if str(c.public_id) == claim_id), None)
     data = for_consumer(case.plan(today).to_dict())
     nxt = data["next_action"]
     next_step = next((s for s in data["steps"] if s["channel"] == nxt["channel"]), None)
@@ -320,8 +356,12 @@ def _case_context(case: Case, record_form: RecordForm, today: dt.date) -> dict[s
         "outcome_label": dict(CHANNELS).get(case.outcome_channel, case.outcome_channel),
         "files": [e for e in evidence if e.has_file],
         # Declared but not uploaded: only kinds with no uploaded file at all (an upload settles its declaration).
-        "declared": [e for e in evidence if not e.has_file and e.kind not in {f.kind for f in evidence if f.has_file}],
-        "contacts": list(case.contacts.all()),
+        "declared": [
+            e for e in evidence if not e.has_file and e.kind not in {f.kind for f in evidence if f.has_file}
+        ],
+        "contacts": contacts,
+        # The platform says it is done: the consumer is asked (one tap: 已退款，结案 / 已补发，结案 / 没有解决).
+        "platform_claim": platform_claim if case.status == "open" else None,
         "record_form": record_form,
         "upload_kind": missing[0] if missing else "order_screenshot",
     }

@@ -702,7 +702,38 @@ def _12315_step(ctx: _Ctx) -> Step:
                 "店铺没有在平台公示地址或按公示地址联系不上的，可以由平台住所地的市场监督管理部门处理"
                 f"（{_rule_phrase(rule, 'jurisdiction')}）。"
             )
+    _odr_step(ctx, step)
     return step
+
+
+# --- 12315 ODR (issue 13; DOMAIN.md §13): an ODR company must contact the consumer within 10 working days of a
+# complaint sent through 12315's 绿色通道; a failed settlement leaves the complaint to the regulator.
+ODR_WORKDAYS = 10
+ODR_LABEL = "ODR企业联系你协商的期限（十个工作日）"
+
+
+def _odr_deadline(ctx: _Ctx) -> TrackedDeadline | None:
+    first = ctx.p("12315").first
+    if not ctx.facts.platform.odr or first is None or ctx.p("12315").state in ("resolved", "failed"):
+        return None
+    return TrackedDeadline("12315_odr", ODR_LABEL, ctx.cal.add_workdays(first.at.date(), ODR_WORKDAYS), "12315")
+
+
+def _odr_step(ctx: _Ctx, step: Step) -> None:
+    if not ctx.facts.platform.odr or step.status == "not_applicable":
+        return
+    step.basis = (*step.basis, cite("samr_odr_green_channel"))
+    dl = _odr_deadline(ctx)
+    if dl is None and ctx.p("12315").state == "none":
+        step.action += (
+            "这家平台是12315的ODR企业：提交时选择“绿色通道”（在线消费纠纷解决），企业应当在十个工作日内联系你协商；"
+            "协商不成，投诉仍由市场监管部门处理。"
+        )
+    elif dl is not None:
+        step.warnings.append(
+            f"这家平台是ODR企业：企业应当在{dl.deadline.date.isoformat()}前联系你协商（十个工作日）；"
+            "协商不成，你仍然可以请市场监管部门处理这起投诉。"
+        )
 
 
 def _heimao_step(ctx: _Ctx) -> Step:
@@ -1424,6 +1455,7 @@ def plan(facts: CaseFacts, today: dt.date, *, calendar: WorkCalendar | None = No
         if s.deadline and s.status in ("waiting", "now")
     ]
     deadlines.append(limitation)
+    deadlines.extend(d for d in (_odr_deadline(ctx),) if d is not None and not resolved)
     warnings = _warnings(ctx, steps, limitation, limitation_how)
 
     now_steps = [s for s in steps if s.status == "now"]

@@ -9,6 +9,7 @@ import datetime as dt
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
+from weiquan.domain.datafiles import load
 from weiquan.domain.escalation import Plan, TrackedDeadline
 
 CHINA_TZ = ZoneInfo("Asia/Shanghai")
@@ -25,6 +26,34 @@ class Reminder:
     deadline: dt.date
     when: str  # "before" | "day"
     explain: str
+    advice: str = ""  # what to do now that this deadline falls due (data/reminder_advice.yaml)
+    channel: str | None = None
+
+
+def advice_kind(t: TrackedDeadline, plan: Plan) -> str:
+    """Which advice of data/reminder_advice.yaml fits the deadline ``t`` of ``plan``."""
+    channel = t.channel or t.id
+    if t.id == "limitation":
+        return "limitation"
+    if t.id.endswith("_odr"):
+        return "12315_odr"
+    if channel == "platform_cs":
+        contacts = plan.facts.contacts_with("platform_cs")
+        last = contacts[-1] if contacts else None
+        return "cs_promise" if last is not None and (last.promise or last.promise_by) else "cs_wait"
+    if channel == "12315":
+        accepted = any(c.response == "accepted" for c in plan.facts.contacts_with("12315"))
+        return "12315_mediation" if accepted else "12315_acceptance"
+    if channel in ("alipay", "wechat_pay"):
+        return "payment"
+    if channel in ("small_claims", "payment_order"):
+        return "court"
+    return channel if channel in load("reminder_advice") else "default"
+
+
+def advice_for(t: TrackedDeadline, plan: Plan) -> str:
+    texts: dict[str, str] = load("reminder_advice")
+    return texts[advice_kind(t, plan)]
 
 
 def reminders_for(plan: Plan) -> list[Reminder]:
@@ -36,16 +65,17 @@ def reminders_for(plan: Plan) -> list[Reminder]:
             if cal.is_workday(before):
                 break
             before -= dt.timedelta(days=1)
-        out.extend(_two_reminders(t, before))
+        out.extend(_two_reminders(t, before, advice_for(t, plan)))
     return sorted(out, key=lambda r: r.at)
 
 
-def _two_reminders(t: TrackedDeadline, before: dt.date) -> list[Reminder]:
+def _two_reminders(t: TrackedDeadline, before: dt.date, advice: str) -> list[Reminder]:
     d = t.deadline.date
     explain = t.deadline.explain()
+    ch = t.channel or t.id
     return [
-        Reminder(f"{t.id}:{d.isoformat()}:before", _at(before), t.label, d, "before", explain),
-        Reminder(f"{t.id}:{d.isoformat()}:day", _at(d), t.label, d, "day", explain),
+        Reminder(f"{t.id}:{d.isoformat()}:before", _at(before), t.label, d, "before", explain, advice, ch),
+        Reminder(f"{t.id}:{d.isoformat()}:day", _at(d), t.label, d, "day", explain, advice, ch),
     ]
 
 

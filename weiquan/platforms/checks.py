@@ -10,21 +10,45 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Exists, OuterRef, Prefetch, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from weiquan.domain import sancha
 from weiquan.platforms import rating, stats
-from weiquan.platforms.models import Platform, PlatformAlias, PlatformStats
+from weiquan.platforms.models import Platform, PlatformAlias, PlatformClaim, PlatformStats
 from weiquan.platforms.validation import credit_code_problem, display_domain, icp_problem, normalize_icp
 
 
 def with_public_data(platforms: QuerySet[Platform]) -> QuerySet[Platform]:
-    """Platforms with what their public pages show: the stats row joined, aliases in one extra query."""
-    return platforms.select_related("stats").prefetch_related(
-        Prefetch("aliases", queryset=PlatformAlias.objects.order_by("kind", "first_seen", "pk"))
+    """Platforms with what their public pages show: the stats row joined, aliases in one extra query, and whether a
+    verified representative speaks for the platform (a subquery, no query per platform)."""
+    verified = PlatformClaim.objects.filter(platform=OuterRef("pk"), verified_at__isnull=False)
+    return (
+        platforms.select_related("stats")
+        .prefetch_related(
+            Prefetch("aliases", queryset=PlatformAlias.objects.order_by("kind", "first_seen", "pk"))
+        )
+        .annotate(has_verified_representative=Exists(verified))
     )
+
+
+def has_verified_representative(platform: Platform) -> bool:
+    known = getattr(platform, "has_verified_representative", None)
+    if known is not None:
+        return bool(known)
+    return platform.claims.filter(verified_at__isnull=False).exists()
+
+
+@dataclass(frozen=True, slots=True)
+class Declared:
+    """One value a verified representative stated ("平台自报"), next to the registry's own value for the same field."""
+
+    label: str
+    value: str
+    registry: str  # what the registry knows ("" when nothing)
+    agrees: bool | None  # None: the registry has no value to compare with
+    problem: str | None
 
 
 def public_platforms() -> QuerySet[Platform]:
@@ -122,6 +146,38 @@ def platform_facts(platform: Platform, summary: dict[str, Any]) -> sancha.Platfo
     )
 
 
+def declared_rows(platform: Platform) -> list[Declared]:
+    """The platform's self-declared operator details, each beside the registry's value; never merged into it."""
+    if platform.declared_at is None:
+        return []
+    rows = []
+    for label, value, registry, problem in (
+        (_("经营者全称"), platform.declared_company, platform.company, None),
+        (
+            _("统一社会信用代码"),
+            platform.declared_credit_code,
+            platform.credit_code,
+            credit_code_problem(platform.declared_credit_code) if platform.declared_credit_code else None,
+        ),
+        (
+            _("ICP备案号"),
+            platform.declared_icp,
+            normalize_icp(platform.icp) if platform.icp else "",
+            icp_problem(platform.declared_icp) if platform.declared_icp else None,
+        ),
+    ):
+        if value:
+            agrees = (
+                (normalize_icp(value) == registry if label == _("ICP备案号") else value == registry)
+                if registry
+                else None
+            )
+            rows.append(Declared(label, value, registry, agrees, problem))
+    if platform.declared_odr:
+        rows.append(Declared(_("12315 ODR企业"), _("是"), "", None, None))
+    return rows
+
+
 @dataclass(frozen=True, slots=True)
 class Report:
     platform: Platform
@@ -129,14 +185,45 @@ class Report:
     aliases: list[dict[str, Any]]
     summary: dict[str, Any]
     flags: list[sancha.RedFlag]
+    verified: bool = False
+    declared: tuple[Declared, ...] = ()
 
     @property
     def rating(self) -> dict[str, Any]:
         return self.summary["rating"]  # type: ignore[no-any-return]
 
 
+def _self_declared_flag(platform: Platform, flag: sancha.RedFlag) -> sancha.RedFlag:
+    """ "不知道背后的经营者" told differently when the platform's verified representative named the operator: the
+    registry still has no verified value, so the warning stays, but it says what the platform states."""
+    if flag.id != "no_operator" or not (platform.declared_company or platform.declared_credit_code):
+        return flag
+    who = "，".join(v for v in (platform.declared_company, platform.declared_credit_code) if v)
+    return sancha.RedFlag(
+        flag.id,
+        "info",
+        _("经营者只有平台自报"),
+        _(
+            "平台的认证代表自报经营者为：%(who)s。本站没有核实过：付款前请到国家企业信用信息公示系统核对公司，"
+            "并看网站首页是否公示同一家公司的营业执照。"
+        )
+        % {"who": who},
+        flag.basis,
+    )
+
+
 def report(platform: Platform, *, today: dt.date | None = None, prior: rating.Prior | None = None) -> Report:
     today = today or timezone.localdate()
     summary = stats.platform_summary(platform, today=today, prior=prior)
-    flags = sancha.red_flags(platform_facts(platform, summary), today)
-    return Report(platform, registration_checks(platform), alias_rows(platform), summary, flags)
+    flags = [
+        _self_declared_flag(platform, f) for f in sancha.red_flags(platform_facts(platform, summary), today)
+    ]
+    return Report(
+        platform,
+        registration_checks(platform),
+        alias_rows(platform),
+        summary,
+        flags,
+        verified=has_verified_representative(platform),
+        declared=tuple(declared_rows(platform)),
+    )

@@ -24,14 +24,27 @@ class Platform(models.Model):
     address = models.CharField("经营者地址", max_length=300, blank=True)
     terms_text = models.TextField("交易规则/用户协议摘录", blank=True)
     created_at = models.DateTimeField(default=timezone.now)
+    # What a verified representative says about the operator (issue 13): shown as "平台自报" beside what the
+    # registry knows, never copied into company/credit_code/icp above nor into any consumer's case.
+    declared_company = models.CharField("平台自报：经营者全称", max_length=200, blank=True)
+    declared_credit_code = models.CharField("平台自报：统一社会信用代码", max_length=18, blank=True)
+    declared_icp = models.CharField("平台自报：ICP备案号", max_length=64, blank=True)
+    declared_odr = models.BooleanField("平台自报：ODR企业", null=True, blank=True)
+    declared_at = models.DateTimeField("平台自报时间", null=True, blank=True)
     # A merged-away platform keeps its row (history) and points at the one that absorbed it.
-    merged_into = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="merged")
+    merged_into = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="merged"
+    )
 
     class Meta:
         ordering = ["name"]
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def self_declared(self) -> bool:
+        return self.declared_at is not None
 
     @property
     def active(self) -> Platform:
@@ -72,8 +85,28 @@ class PlatformAlias(models.Model):
 
 # A payment merchant name containing one of these is an organisation's (公司, 个体工商户的字号…), not a person's.
 ORGANISATION_WORDS = (
-    "公司", "企业", "集团", "商行", "商贸", "经营部", "工作室", "中心", "店", "厂", "科技", "网络", "信息", "贸易",
-    "有限", "合伙", "事务所", "服务部", "Co", "Ltd", "LLC", "Inc",
+    "公司",
+    "企业",
+    "集团",
+    "商行",
+    "商贸",
+    "经营部",
+    "工作室",
+    "中心",
+    "店",
+    "厂",
+    "科技",
+    "网络",
+    "信息",
+    "贸易",
+    "有限",
+    "合伙",
+    "事务所",
+    "服务部",
+    "Co",
+    "Ltd",
+    "LLC",
+    "Inc",
 )
 
 
@@ -90,7 +123,9 @@ class PlatformMerge(models.Model):
 class PlatformStats(models.Model):
     """Per-platform counters, maintained incrementally (see weiquan.platforms.stats)."""
 
-    platform = models.OneToOneField(Platform, on_delete=models.CASCADE, related_name="stats", primary_key=True)
+    platform = models.OneToOneField(
+        Platform, on_delete=models.CASCADE, related_name="stats", primary_key=True
+    )
     complaints = models.PositiveIntegerField(default=0)  # published complaints, withdrawn ones included
     withdrawn = models.PositiveIntegerField(default=0)
     replied = models.PositiveIntegerField(default=0)
@@ -108,9 +143,13 @@ class PlatformStats(models.Model):
     resolved_backed = models.PositiveIntegerField(default=0)
     runaway_backed = models.PositiveIntegerField(default=0)
     answered = models.PositiveIntegerField(default=0)  # consumers who answered "resolved?" (yes or no)
-    public_replies = models.PositiveIntegerField(default=0)  # every public reply by the platform, not only first
+    public_replies = models.PositiveIntegerField(
+        default=0
+    )  # every public reply by the platform, not only first
     amount_count = models.PositiveIntegerField(default=0)  # complaints that state an amount
-    amount_hist = models.JSONField(default=dict)  # {"100": count}: amounts in 1-2-5 buckets, keyed by lower edge
+    amount_hist = models.JSONField(
+        default=dict
+    )  # {"100": count}: amounts in 1-2-5 buckets, keyed by lower edge
     runaway_by_month = models.JSONField(default=dict)
     last_runaway_at = models.DateTimeField(null=True, blank=True)
 
@@ -138,7 +177,9 @@ class PlatformClaim(models.Model):
     """A representative's claim on a platform, proven by serving a token at a well-known URL on one of its domains."""
 
     platform = models.ForeignKey(Platform, on_delete=models.CASCADE, related_name="claims")
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="platform_claims")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="platform_claims"
+    )
     domain = models.CharField(max_length=253)
     token = models.CharField(max_length=64, default=_token, unique=True)
     created_at = models.DateTimeField(default=timezone.now)
@@ -174,7 +215,9 @@ class WebhookDelivery(models.Model):
         # nearly all of them after a while, stay out of this index, so finding the next due row stays cheap.
         indexes = [
             models.Index(
-                fields=["next_attempt_at"], condition=models.Q(delivered_at__isnull=True), name="webhook_delivery_due"
+                fields=["next_attempt_at"],
+                condition=models.Q(delivered_at__isnull=True),
+                name="webhook_delivery_due",
             )
         ]
 

@@ -11,6 +11,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from weiquan.platforms.replies import MAX_TEXT, PROGRESS_STEPS, STANDARD_REPLIES
+from weiquan.platforms.validation import validate_credit_code, validate_icp
 
 
 class ClaimForm(forms.Form):
@@ -63,3 +64,49 @@ class WebhookForm(forms.Form):
             attrs={"autocomplete": "off", "placeholder": "https://example.com/weiquan/hook"}
         ),
     )
+
+
+class DeclareForm(forms.Form):
+    """What a verified representative says about the operator: shown as "平台自报", never as registry data."""
+
+    company = forms.CharField(
+        label=_("经营者全称"),
+        max_length=200,
+        required=False,
+        help_text=_("营业执照上的公司名称，例如 某某网络科技有限公司"),
+    )
+    credit_code = forms.CharField(
+        label=_("统一社会信用代码"),
+        max_length=40,
+        required=False,
+        help_text=_("18位，营业执照上印着"),
+        widget=forms.TextInput(
+            attrs={"autocomplete": "off", "autocapitalize": "characters", "spellcheck": "false"}
+        ),
+    )
+    icp = forms.CharField(
+        label=_("ICP备案号"),
+        max_length=64,
+        required=False,
+        help_text=_("网站底部公示的号码，例如 粤ICP备12345678号-1"),
+        widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
+    )
+    odr = forms.BooleanField(
+        label=_("本平台已加入12315在线消费纠纷解决（ODR）"),
+        required=False,
+        help_text=_("加入后，消费者通过12315绿色通道提交的投诉，你们要在10个工作日内联系消费者协商。"),
+    )
+
+    def clean_credit_code(self) -> str:
+        value = (self.cleaned_data.get("credit_code") or "").strip()
+        return validate_credit_code(value) if value else ""
+
+    def clean_icp(self) -> str:
+        value = (self.cleaned_data.get("icp") or "").strip()
+        return validate_icp(value) if value else ""
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if not self.errors and not any(data.get(k) for k in ("company", "credit_code", "icp", "odr")):
+            raise forms.ValidationError(_("请至少填写一项：经营者全称、统一社会信用代码或ICP备案号"))
+        return data

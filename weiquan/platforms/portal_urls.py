@@ -6,10 +6,12 @@ from weiquan.platforms import portal_views as views
 
 urlpatterns = [
     path("merchant/", views.home, name="merchant_home"),
+    path("merchant/guide/", views.guide, name="merchant_guide"),
     path("merchant/claim/", views.claim_start, name="merchant_claim_start"),
     path("merchant/claims/<uuid:platform_id>/", views.claim_detail, name="merchant_claim"),
     path("merchant/claims/<uuid:platform_id>/verify/", views.claim_verify, name="merchant_claim_verify"),
     path("merchant/p/<uuid:platform_id>/", views.portal, name="merchant_portal"),
+    path("merchant/p/<uuid:platform_id>/declare/", views.declare, name="merchant_declare"),
     path("merchant/p/<uuid:platform_id>/webhook/", views.webhook_save, name="merchant_webhook"),
     path(
         "merchant/p/<uuid:platform_id>/webhook/disable/",

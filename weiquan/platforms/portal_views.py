@@ -9,6 +9,9 @@ There is no view that deletes, edits or hides a complaint or a reply.
 
 from __future__ import annotations
 
+import functools
+import logging
+from pathlib import Path
 from typing import Any
 from uuid import UUID
 
@@ -16,18 +19,38 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db.models import Prefetch
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
+from markdown_it import MarkdownIt
 
 from weiquan.platforms import claims, replies, webhooks
 from weiquan.platforms.models import Platform, PlatformClaim
-from weiquan.platforms.portal_forms import ClaimForm, ProgressForm, ReplyForm, WebhookForm
+from weiquan.platforms.portal_forms import ClaimForm, DeclareForm, ProgressForm, ReplyForm, WebhookForm
 from weiquan.public.models import ComplaintReply, PublicComplaint
 
 PER_PAGE = 20
+logger = logging.getLogger(__name__)
+GUIDE = Path(__file__).resolve().parent.parent.parent / "docs" / "merchant-integration.md"
+
+
+@functools.cache
+def guide_html() -> str:
+    """docs/merchant-integration.md as HTML: CommonMark with raw HTML switched off, so nothing in the file can
+    reach the page as markup (markdown-it-py escapes it); tables on. Read once per process."""
+    md = MarkdownIt("commonmark", {"html": False, "linkify": False}).enable("table")
+    return md.render(GUIDE.read_text(encoding="utf-8"))
+
+
+def guide(request: HttpRequest) -> HttpResponse:
+    """The integration guide for platforms, public (no login): how to claim, reply, receive webhooks, use the API."""
+    if not GUIDE.is_file():
+        raise Http404(_("接入说明暂时不可用"))
+    return render(request, "merchant/guide.html", {"guide": mark_safe(guide_html())})  # noqa: S308
 
 
 # --- claiming -----------------------------------------------------------------------------------------------------
@@ -110,8 +133,46 @@ def portal(request: HttpRequest, platform_id: UUID) -> HttpResponse:
         "webhook": hook,
         "webhook_form": WebhookForm(initial={"url": hook.url if hook else ""}),
         "deliveries": webhooks.recent_deliveries(platform),
+        "declare_form": DeclareForm(
+            initial={
+                "company": platform.declared_company,
+                "credit_code": platform.declared_credit_code,
+                "icp": platform.declared_icp,
+                "odr": bool(platform.declared_odr),
+            }
+        ),
     }
     return render(request, "merchant/portal.html", context)
+
+
+@login_required
+def declare(request: HttpRequest, platform_id: UUID) -> HttpResponse:
+    """The operator's company, credit code, ICP number and ODR membership, as the platform itself states them.
+
+    Stored in the ``declared_*`` columns only: the registry's own values (from consumers and operators) and every
+    consumer's case stay as they were; public pages show both, this one labelled "平台自报".
+    """
+    platform = claims.platform_for_representative(request.user, platform_id)
+    form = DeclareForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        d = form.cleaned_data
+        platform.declared_company, platform.declared_credit_code = d["company"].strip(), d["credit_code"]
+        platform.declared_icp, platform.declared_odr = d["icp"], True if d["odr"] else None
+        platform.declared_at = timezone.now()
+        platform.save(
+            update_fields=[
+                "declared_company",
+                "declared_credit_code",
+                "declared_icp",
+                "declared_odr",
+                "declared_at",
+            ]
+        )
+        logger.info("platform %s: self-declared operator details saved", platform.public_id)
+        messages.success(request, _("已保存。平台页和三查会把这些信息标为“平台自报”显示。"))
+        return redirect(reverse("merchant_portal", args=[platform.public_id]) + "#declare")
+    status = 400 if form.is_bound else 200
+    return render(request, "merchant/declare.html", {"platform": platform, "form": form}, status=status)
 
 
 def _row(c: PublicComplaint) -> dict[str, Any]:

@@ -10,6 +10,7 @@ when. There is deliberately no function that deletes, edits or hides a complaint
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from django.db import transaction
@@ -19,6 +20,7 @@ from django.utils.translation import gettext_lazy
 
 from weiquan.cases.models import Case
 from weiquan.domain.masking import mask
+from weiquan.domain.platform_answer import Answer, read_progress, read_reply
 from weiquan.platforms import stats
 from weiquan.public.models import ComplaintReply, PublicComplaint
 from weiquan.public.services import known_values
@@ -31,6 +33,9 @@ PROGRESS_STEPS = {
     "processing": gettext_lazy("处理中"),
     "resolved": gettext_lazy("已解决"),
 }
+
+
+logger = logging.getLogger(__name__)
 
 
 class ReplyError(Exception):
@@ -47,14 +52,42 @@ def mask_reply(complaint: PublicComplaint, text: str) -> str:
     return mask(text, known=known_values(complaint.case) if complaint.case is not None else ())
 
 
-def _log(complaint: PublicComplaint, kind: str, payload: dict[str, Any]) -> None:
+def _log(
+    complaint: PublicComplaint, kind: str, payload: dict[str, Any], answer: Answer | None = None
+) -> None:
     """Append to the consumer's case log (which also moves log_head, so their cached case page is redrawn).
 
     No actor: the representative's account is nobody's business in the consumer's history or evidence bundle.
+    With ``answer``, the platform's words also count on the consumer's ladder: an open case gets a contact with
+    the platform's customer service at the time of the reply (a refusal moves the plan to 12315, a promise gets
+    its deadline), through ``Case.add_contact``, and the consumer is e-mailed after the commit.
     """
     case: Case | None = complaint.case
-    if case is not None:
-        case.log(kind, {"complaint": str(complaint.public_id), **payload})
+    if case is None:
+        return
+    if answer is not None and case.status == "open":
+        contact = case.add_contact(
+            None,
+            at=timezone.now(),
+            channel="platform_cs",
+            response=answer.response,
+            promise=answer.promise,
+            answer=answer.answer,
+        )
+        payload = {**payload, "contact": str(contact.public_id), "claims_resolved": answer.claims_resolved}
+        logger.info(
+            "platform answer on case %s recorded as %s (complaint %s)",
+            case.public_id,
+            answer.response,
+            complaint.public_id,
+        )
+    case.log(kind, {"complaint": str(complaint.public_id), **payload})
+    if answer is not None:
+        from weiquan.platforms.notify import answer_context, tell_consumer
+
+        # The e-mail says what this answer did to the plan, computed now; it is sent once the change is committed.
+        context = answer_context(case, complaint, answer)
+        transaction.on_commit(lambda: tell_consumer(case, context))
 
 
 # --- the platform's side ------------------------------------------------------------------------------------------
@@ -90,7 +123,12 @@ def add_reply(
             stats.on_first_reply(complaint, now)
         else:
             stats.on_later_reply(complaint)
-        _log(complaint, "platform_reply", {"standard": standard, "text": masked})
+        _log(
+            complaint,
+            "platform_reply",
+            {"standard": standard, "text": masked},
+            read_reply(standard, masked, now),
+        )
     return reply
 
 
@@ -101,7 +139,47 @@ def set_progress(complaint: PublicComplaint, progress: str) -> PublicComplaint:
     if complaint.status != "published":
         raise ReplyError(_("这条投诉目前没有公开，不能更新进度"))
     with transaction.atomic():
-        PublicComplaint.objects.filter(pk=complaint.pk).update(progress=progress)
+        changed = (
+            PublicComplaint.objects.filter(pk=complaint.pk)
+            .exclude(progress=progress)
+            .update(progress=progress)
+        )
         complaint.progress = progress
-        _log(complaint, "platform_progress", {"progress": progress})
+        # Only a change is news for the consumer's ladder (a platform re-sending "处理中" is not another answer).
+        _log(
+            complaint,
+            "platform_progress",
+            {"progress": progress},
+            read_progress(progress) if changed else None,
+        )
     return complaint
+
+
+# --- what the consumer's case shows ------------------------------------------------------------------------------
+
+
+def answers_for_case(case: Case) -> list[dict[str, Any]]:
+    """The platform's public replies and progress changes on this case, oldest first, as the API lists them.
+
+    Read from the case log (the platform's words as published: masked), with the response each counted as on
+    the consumer's ladder ("refused", "promised" …) when it was recorded as a contact.
+    """
+    responses = dict(case.contacts.values_list("public_id", "response"))
+    out: list[dict[str, Any]] = []
+    for e in case.events.filter(kind__in=("platform_reply", "platform_progress")).only(
+        "at", "kind", "payload"
+    ):
+        p = e.payload
+        contact = p.get("contact")
+        out.append(
+            {
+                "at": e.at.isoformat(),
+                "kind": "reply" if e.kind == "platform_reply" else "progress",
+                "standard": p.get("standard") or None,
+                "text": p.get("text") or None,
+                "progress": p.get("progress") or None,
+                "counted_as": next((r for k, r in responses.items() if str(k) == contact), None),
+                "claims_resolved": bool(p.get("claims_resolved")),
+            }
+        )
+    return out

@@ -29,11 +29,19 @@ class PublishForm(forms.Form):
 
 
 class ConfirmForm(forms.Form):
+    """ "解决了吗？": the radio answer, or one tap on 已退款，结案 / 已补发，结案 / 没有解决 (``outcome``)."""
+
     confirmed = forms.TypedChoiceField(
         label=_("平台解决了你的问题吗？"),
         choices=[("yes", _("解决了")), ("no", _("没有解决"))],
         coerce=lambda v: v == "yes",
+        empty_value=None,
+        required=False,
         widget=forms.RadioSelect,
+    )
+    outcome = forms.ChoiceField(
+        choices=[("refunded", _("已退款，结案")), ("reissued", _("已补发，结案")), ("no", _("没有解决"))],
+        required=False,
     )
     rating = forms.TypedChoiceField(
         label=_("给平台的处理打分（可选）"),
@@ -42,6 +50,16 @@ class ConfirmForm(forms.Form):
         empty_value=None,
         required=False,
     )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        outcome = data.get("outcome") or None
+        if outcome:
+            data["confirmed"] = outcome != "no"
+        if data.get("confirmed") is None:
+            self.add_error("confirmed", _("请选择平台是否解决了你的问题。"))
+        data["outcome"] = outcome if outcome in ("refunded", "reissued") else None
+        return data
 
 
 class CollectiveForm(forms.Form):

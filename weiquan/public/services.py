@@ -283,12 +283,28 @@ def withdraw(complaint: PublicComplaint, actor: Any) -> PublicComplaint:
     return c
 
 
+# The one-tap answers to "did the platform resolve it?": what the case history says, and whether money came back.
+OUTCOMES = {"refunded": "已退款", "reissued": "已补发", "resolved": "已解决"}
+
+
 def confirm(
-    complaint: PublicComplaint, actor: Any, *, confirmed: bool, rating: int | None = None
+    complaint: PublicComplaint,
+    actor: Any,
+    *,
+    confirmed: bool,
+    rating: int | None = None,
+    outcome: str | None = None,
 ) -> PublicComplaint:
-    """The consumer says whether the platform really resolved it: only this counts as resolved."""
+    """The consumer says whether the platform really resolved it: only this counts as resolved.
+
+    The case follows the answer (issue 13): "解决了" (已退款 / 已补发) records the platform's customer service as
+    resolved and closes the case — the reminders stop, the plan sends nobody to 12315 or 黑猫 any more; "没有解决"
+    records that the platform did not resolve it, so the ladder moves on. A closed case only keeps the answer.
+    """
     if rating is not None and not 1 <= rating <= 5:
         raise PublishError(_("评分是 1 到 5 分。"))
+    if outcome is not None and outcome not in OUTCOMES:
+        raise PublishError(_("处理结果只能是：已退款、已补发、已解决。"))
     with transaction.atomic():
         c = _owned(complaint, actor)
         if c.status != "published":
@@ -298,11 +314,29 @@ def confirm(
         c.save(update_fields=["consumer_confirmed", "consumer_rating"])
         if previous != confirmed:
             stats_hook("on_confirmed")(c, confirmed, previous)
+        case = c.case
         c.case.log(
             "public_confirmed",
-            {"complaint": str(c.public_id), "confirmed": confirmed, "rating": rating},
+            {"complaint": str(c.public_id), "confirmed": confirmed, "rating": rating, "outcome": outcome},
             actor,
         )
+        if case.status == "open":
+            now = timezone.now()
+            if confirmed:
+                words = OUTCOMES[outcome or "resolved"]
+                case.add_contact(
+                    actor,
+                    at=now,
+                    channel="platform_cs",
+                    response="resolved",
+                    answer=_("你确认：%(w)s") % {"w": words},
+                )
+                recovered = case.amount if outcome == "refunded" else None
+                case.close(actor, outcome_channel="platform_cs", recovered_amount=recovered)
+            else:
+                case.add_contact(
+                    actor, at=now, channel="platform_cs", response="failed", answer=_("你确认：平台没有解决")
+                )
     return c
 
 

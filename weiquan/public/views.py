@@ -89,8 +89,14 @@ def case_confirm(request: HttpRequest, public_id: UUID) -> HttpResponse:
             request.user,
             confirmed=form.cleaned_data["confirmed"],
             rating=form.cleaned_data["rating"],
+            outcome=form.cleaned_data["outcome"],
         )
-        messages.success(request, _("已记录你的确认，会显示在公开页面上。"))
+        if form.cleaned_data["confirmed"] and case.status == "open":
+            messages.success(request, _("已结案，提醒已停止。你的确认会显示在公开页面上。"))
+        elif form.cleaned_data["confirmed"] is False and case.status == "open":
+            messages.success(request, _("已记录：平台没有解决。计划已转到下一步。"))
+        else:
+            messages.success(request, _("已记录你的确认，会显示在公开页面上。"))
     except services.PublishError as exc:
         messages.error(request, exc.message)
     return _back(case)
