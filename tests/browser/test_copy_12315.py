@@ -85,7 +85,7 @@ def test_the_seed_story_reaches_a_copied_12315_text(browser, browser_context_arg
     # Platform and order: prefilled from the story; the payee's full name comes from the payment bill.
     expect(page.get_by_label("平台名称")).to_have_value("某某卡盟")
     expect(page.get_by_label("网址")).to_have_value("kameng-example.com")
-    expect(page.get_by_label("买的是什么")).to_have_value("100元游戏点卡")
+    expect(page.get_by_label("买的是什么")).to_have_value("游戏点卡")
     expect(page.get_by_label("订单号")).to_have_value("KM20261120001")
     expect(page.get_by_label("付了多少钱（元）")).to_have_value("100")
     expect(page.get_by_label("付款日期")).to_have_value("2026-11-20")
@@ -131,7 +131,7 @@ def test_the_seed_story_reaches_a_copied_12315_text(browser, browser_context_arg
         "购买时间": "2026年11月20日",
         "金额（元）": "100.00",
         "订单号": "KM20261120001",
-        "商品名称": "100元游戏点卡",
+        "商品名称": "游戏点卡",
         "投诉问题": "卡密无效",
         "诉求": "请求督促被投诉方补发可正常使用的有效卡密或全额退还货款100.00元。",
         "证据": "订单截图、支付记录、客服聊天记录",
@@ -158,7 +158,7 @@ def test_the_seed_story_reaches_a_copied_12315_text(browser, browser_context_arg
     for label, value in expected.items():
         assert copied[label] == value, (label, copied.get(label))
     facts = copied["事实与理由"]
-    assert facts.startswith("本人于2026年11月20日在某某卡盟（kameng-example.com）购买100元游戏点卡")
+    assert facts.startswith("本人于2026年11月20日在某某卡盟（kameng-example.com）购买游戏点卡")
     assert "答复称“概不退换”" in facts and "请市场监督管理部门依法处理。" in facts
     assert "【" not in "".join(copied.values())  # slots and tips stay outside the copied text
     # Still missing: asked on the page, not pasted.

@@ -6,6 +6,7 @@ case at once (``wizard.save_pending``), so nothing they typed is lost.
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login, logout
 from django.contrib.auth.decorators import login_required
@@ -38,7 +39,7 @@ def signup(request: HttpRequest) -> HttpResponse:
         status = 429
     elif request.method == "POST" and form.is_valid():
         user = form.save()
-        login(request, user, backend="weiquan.accounts.ratelimit.RateLimitedModelBackend")
+        login(request, user, backend=settings.AUTHENTICATION_BACKENDS[0])
         messages.success(request, _("注册成功，已登录。"))
         return redirect(wizard.save_pending(request) or _next_url(request))
     pending = wizard.has_pending(request.session)

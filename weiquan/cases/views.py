@@ -11,6 +11,7 @@ import re
 from typing import Any
 from uuid import UUID
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
@@ -95,7 +96,7 @@ def wizard(request: HttpRequest, step: int) -> HttpResponse:
                     context = {**draft.context(step, form, show_errors=True), "signup": signup}
                     return render(request, "cases/wizard.html", context)
                 user = signup.save()
-                login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+                login(request, user, backend=settings.AUTHENTICATION_BACKENDS[0])
             return _finish(request, draft)
     context = draft.context(step, form, show_errors=post is not None)
     if signup is not None:
