@@ -513,41 +513,56 @@ def measure(
 def report(
     big: dict[tuple[str, int], Cell], small: dict[tuple[str, int], Cell], n: int, clients: list[int]
 ) -> None:
-    def ratio(a: str, b: str, c: int, attr: str = "rps") -> str:
-        if (a, c) not in big or (b, c) not in big:
-            return "—"
-        if attr == "rps":
-            xs = [x / y for x, y in zip(big[a, c].rps, big[b, c].rps, strict=True)]  # min/median/max pairwise
-            return f"{xs[0]:.2f} / {statistics.median(xs):.2f} / {xs[-1]:.2f}"
-        return f"{big[b, c].med('cpu_ms') / big[a, c].med('cpu_ms'):.2f}"
+    base = "已登录空视图"
+
+    def rps_ratios(a: str, c: int) -> list[float]:
+        # run i of the page against run i of the trivial view (measured close together, as alike as it gets)
+        return sorted(x.rps / y.rps for x, y in zip(big[a, c].runs, big[base, c].runs, strict=True))
+
+    def cpu_ratio(a: str, c: int) -> float:
+        return big[base, c].med("cpu_ms") / big[a, c].med("cpu_ms")
 
     print(
-        f"\n比值（{n:,} 个案件；请求/秒之比为 3 次的最小/中位/最大；CPU 之比 = 对照的 CPU/请求 ÷ 本页的 CPU/请求）"
+        f"\n比值（{n:,} 个案件）÷ 已登录空视图：请求/秒之比（第 i 次对第 i 次：最小/中位/最大），"
+        "CPU 之比（空视图的 CPU/请求 ÷ 本页的 CPU/请求 = 服务器独占各核时的请求/秒之比，不受机器上其他负载影响）"
     )
-    for page in ("案件页（缓存）", "案件页（不缓存）", "平台页（缓存）", "平台页（不缓存）", "/healthz"):
+    for page in (
+        "案件页（缓存）",
+        "案件页（不缓存）",
+        "平台页（缓存）",
+        "平台页（不缓存）",
+        "/accounts/",
+        "/healthz",
+    ):
         for c in clients:
-            print(
-                f"  {page} ÷ 已登录空视图，{c:>2} 个客户端：请求/秒 {ratio(page, '已登录空视图', c)}，"
-                f"CPU {ratio(page, '已登录空视图', c, 'cpu')}"
-            )
-    top = max(clients)
-    print(f"\n目标（issue 11）：{top} 个客户端")
+            if (page, c) in big and (base, c) in big:
+                xs = rps_ratios(page, c)
+                print(
+                    f"  {page:<12} {c:>2} 个客户端：请求/秒 {xs[0]:.2f} / {statistics.median(xs):.2f} / {xs[-1]:.2f}，"
+                    f"CPU {cpu_ratio(page, c):.2f}"
+                )
+    top, low = max(clients), min(clients)
+    print("\n目标（issue 11）")
     for page in ("案件页（缓存）", "平台页（缓存）"):
         if (page, top) in big:
-            r = statistics.median(
-                x / y for x, y in zip(big[page, top].rps, big["已登录空视图", top].rps, strict=True)
-            )
+            r, cpu = statistics.median(rps_ratios(page, top)), cpu_ratio(page, low)
             p99 = big[page, top].med("p99_ms")
             print(
-                f"  {page}：请求/秒 ÷ 空视图 {r:.2f}（目标 ≥ 0.5）{'达标' if r >= 0.5 else '未达标'}；"
-                f"p99 {p99:.1f} ms（目标 < 50）{'达标' if p99 < 50 else '未达标'}"
+                f"  {page}：÷ 空视图 请求/秒 {r:.2f}（{top} 个客户端）、CPU {cpu:.2f}（{low} 个客户端）"
+                f"（目标 ≥ 0.5）{'达标' if min(r, cpu) >= 0.5 else '未达标'}；"
+                f"p99 {p99:.1f} ms（{top} 个客户端；目标 < 50）{'达标' if p99 < 50 else '未达标'}"
             )
     for page in ("案件页（不缓存）", "平台页（不缓存）"):
-        if (page, top) in big:
-            cpu = statistics.median(big[page, c].med("cpu_ms") for c in clients)
-            print(f"  {page}：CPU {cpu:.2f} ms/请求（目标 ≤ 4）{'达标' if cpu <= 4 else '未达标'}")
+        if (page, low) in big:
+            # The fewest clients: with many, requests still queued when wrk stops add CPU but no count.
+            cpu = big[page, low].med("cpu_ms")
+            print(
+                f"  {page}：CPU {cpu:.2f} ms/请求（{low} 个客户端；目标 ≤ 4）{'达标' if cpu <= 4 else '未达标'}"
+            )
     if small:
-        print(f"\n{SMALL:,} 个案件 → {n:,} 个案件（8 个客户端，请求/秒中位数之比、CPU/请求之比）")
+        print(
+            f"\n{SMALL:,} 个案件 → {n:,} 个案件（8 个客户端：请求/秒中位数之比；CPU/请求之比，1.00 = 一样快）"
+        )
         for (label, c), cell in small.items():
             if (label, c) in big:
                 b = big[label, c]
@@ -573,7 +588,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--clients", default="1,8,32", help="wrk connections, comma-separated")
     parser.add_argument("--runs", type=int, default=3)
-    parser.add_argument("--duration", type=float, default=2.0, help="seconds per wrk run")
+    parser.add_argument("--duration", type=float, default=3.0, help="seconds per wrk run")
     parser.add_argument("--keep", action="store_true", help="keep the scratch database (its name is printed)")
     args = parser.parse_args(argv)
     clients = [int(c) for c in args.clients.split(",")]

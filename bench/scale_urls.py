@@ -8,7 +8,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.urls import include, path
 
-from weiquan.cases import pagecache
+from weiquan import pagecache
 
 
 @login_required

@@ -21,7 +21,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from weiquan.cases import pagecache
+from weiquan import pagecache
 from weiquan.cases import wizard as wiz
 from weiquan.cases.forms import RecordForm, today_in_china
 from weiquan.cases.models import CHANNELS, Case, case_for_owner
@@ -112,16 +112,19 @@ def case_list(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def case_detail(request: HttpRequest, public_id: UUID) -> HttpResponse:
-    case = case_for_owner(request.user, public_id)
+    # The owner check and the page key need five columns; the whole case is loaded only to render a page.
+    case = case_for_owner(request.user, public_id, only=pagecache.CASE_KEY_FIELDS)
     today = today_in_china()
-
-    def render_page() -> str:
+    html = pagecache.get(pagecache.key(case, today))
+    if html is None:
+        case = Case.objects.select_related("publication").get(pk=case.pk)  # the page's publication section
         context = _case_context(case, RecordForm(initial=_record_initial(case)), today)
-        return render_to_string(
+        html = render_to_string(
             "cases/case_detail.html", {**context, **pagecache.slots(), "user": request.user}
         )
-
-    html = pagecache.get_or_render(pagecache.key(case, today), render_page)
+        pagecache.put(
+            pagecache.key(case, today), html
+        )  # the key of what was rendered, should the case have moved
     return HttpResponse(pagecache.personalise(html, request))
 
 
@@ -222,7 +225,9 @@ def _case_context(case: Case, record_form: RecordForm, today: dt.date) -> dict[s
         "outcome_label": dict(CHANNELS).get(case.outcome_channel, case.outcome_channel),
         "files": [e for e in evidence if e.has_file],
         # Declared but not uploaded: only kinds with no uploaded file at all (an upload settles its declaration).
-        "declared": [e for e in evidence if not e.has_file and e.kind not in {f.kind for f in evidence if f.has_file}],
+        "declared": [
+            e for e in evidence if not e.has_file and e.kind not in {f.kind for f in evidence if f.has_file}
+        ],
         "contacts": list(case.contacts.all()),
         "record_form": record_form,
         "upload_kind": missing[0] if missing else "order_screenshot",

@@ -2,23 +2,74 @@
 
 from __future__ import annotations
 
+import hashlib
+
+from django.db.models import Count, Max, Subquery
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.utils import timezone
 
+from weiquan import pagecache
 from weiquan.domain import sancha as domain_sancha
 from weiquan.domain.taxonomy import TYPES
 from weiquan.platforms import checks, rating
 from weiquan.platforms.forms import SanchaForm, TermsForm
 from weiquan.platforms.linking import find_platforms
-from weiquan.platforms.models import Platform
+from weiquan.platforms.models import Platform, PlatformStats, RatingPrior
 from weiquan.public.models import PublicComplaint
 
 SANCHA_RESULTS = 5
 LATEST_COMPLAINTS = 10
 
 
+# Every counter of the statistics row (one of them moves with every event, even within one clock tick).
+STATS_KEY_FIELDS = tuple(
+    f"stats__{f.attname}"
+    for f in PlatformStats._meta.concrete_fields
+    if f.get_internal_type() != "JSONField" and not f.primary_key
+)
+
+
+def page_key(public_id: str, request: HttpRequest) -> str | None:
+    """The platform page's cache key, from one query; None when no active platform has this id.
+
+    Everything the page shows moves one of these: the platform's own row, its aliases, its statistics row (saved in
+    the transaction of every publication, withdrawal, reply and confirmation — so also the latest-complaints list),
+    the site-wide rating prior, the date; and the navigation differs for a logged-in visitor.
+    """
+    head = (
+        Platform.objects.filter(public_id=public_id, merged_into__isnull=True)
+        .annotate(
+            alias_count=Count("aliases"),
+            alias_last=Max("aliases__pk"),
+            alias_seen=Max("aliases__first_seen"),
+            prior_at=Subquery(RatingPrior.objects.filter(pk=1).values("computed_at")),
+        )
+        .values(*(f.attname for f in Platform._meta.concrete_fields), *STATS_KEY_FIELDS)
+        .annotate(Count("pk"))  # keeps the aliases' aggregates grouped by the platform row
+        .first()
+    )
+    if head is None:
+        return None
+    digest = hashlib.blake2b(repr(sorted(head.items())).encode(), digest_size=12).hexdigest()
+    signed_in = int(request.user.is_authenticated)
+    return f"weiquan:platform-page:{pagecache.generation()}:{digest}:{timezone.localdate().isoformat()}:{signed_in}"
+
+
 def platform_detail(request: HttpRequest, public_id: str) -> HttpResponse:
+    key = page_key(public_id, request)
+    html = pagecache.get(key) if key else None
+    if html is None:
+        response = _render_platform_page(request, public_id)
+        if key is None or response.status_code != 200:
+            return response
+        html = response.content.decode()
+        pagecache.put(key, html)
+    return HttpResponse(pagecache.personalise(html, request))
+
+
+def _render_platform_page(request: HttpRequest, public_id: str) -> HttpResponse:
     platform = checks.public_platforms().filter(public_id=public_id).first()
     if platform is None:
         # An old link to a platform merged into another one leads to the one that absorbed it.
@@ -46,7 +97,10 @@ def platform_detail(request: HttpRequest, public_id: str) -> HttpResponse:
         "types": {tid: t.label for tid, t in TYPES.items()},
         "checklist": domain_sancha.CHECKLIST,
     }
-    return render(request, "platforms/platform_detail.html", context)
+    # Rendered to keep: placeholders for the CSRF token and the flash messages (pagecache.personalise fills them).
+    return HttpResponse(
+        render_to_string("platforms/platform_detail.html", {**context, **pagecache.slots()}, request)
+    )
 
 
 def sancha(request: HttpRequest) -> HttpResponse:
