@@ -16,7 +16,7 @@ from django.test.utils import CaptureQueriesContext
 
 from weiquan.domain.facts import CHINA_TZ
 from weiquan.platforms import rating, stats
-from weiquan.platforms.models import Platform, PlatformStats, RatingPrior
+from weiquan.platforms.models import Platform, PlatformAlias, PlatformStats, RatingPrior
 from weiquan.platforms.rating import Counts, Prior
 from weiquan.public.models import ComplaintReply, PublicComplaint
 
@@ -469,3 +469,11 @@ def test_a_kept_platform_page_shows_the_visitors_own_menu(client, platform, djan
     client.force_login(django_user_model.objects.create_user("bob", password="x" * 12))
     html = page_queries(client, platform)[1]
     assert "我的案件" in html and "注册" not in html
+
+
+@time_machine.travel(NOW, tick=False)
+def test_a_kept_platform_page_shows_a_domain_learnt_since(client, platform):
+    fill(platform, 1)
+    assert "xin-kameng.com" not in page_queries(client, platform)[1]
+    PlatformAlias.objects.create(platform=platform, kind="domain", value="xin-kameng.com")
+    assert "xin-kameng.com" in page_queries(client, platform)[1]

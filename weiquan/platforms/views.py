@@ -40,14 +40,11 @@ def page_key(public_id: str, request: HttpRequest) -> str | None:
     """
     head = (
         Platform.objects.filter(public_id=public_id, merged_into__isnull=True)
+        .annotate(prior_at=Subquery(RatingPrior.objects.filter(pk=1).values("computed_at")))
+        .values(*(f.attname for f in Platform._meta.concrete_fields), *STATS_KEY_FIELDS, "prior_at")
         .annotate(
-            alias_count=Count("aliases"),
-            alias_last=Max("aliases__pk"),
-            alias_seen=Max("aliases__first_seen"),
-            prior_at=Subquery(RatingPrior.objects.filter(pk=1).values("computed_at")),
+            alias_count=Count("aliases"), alias_last=Max("aliases__pk"), alias_seen=Max("aliases__first_seen")
         )
-        .values(*(f.attname for f in Platform._meta.concrete_fields), *STATS_KEY_FIELDS)
-        .annotate(Count("pk"))  # keeps the aliases' aggregates grouped by the platform row
         .first()
     )
     if head is None:
