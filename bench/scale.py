@@ -498,13 +498,78 @@ Targets = list[tuple[str, str, str]]  # (label, server, path)
 def measure(
     servers: dict[str, Server], targets: Targets, cookie: str, clients: list[int], runs: int, duration: float
 ) -> dict[tuple[str, int], Cell]:
-    results: dict[tuple[str, int], Cell] = {}
-    for label, server, path in targets:
+    """Run i of every page back to back, then run i+1: a ratio compares runs measured seconds apart, so a burst of
+    other load on the machine hits both sides of it rather than one page's three runs."""
+    for _label, server, path in targets:
         warm_up(servers[server], path, cookie)
-        for c in clients:
-            results[label, c] = Cell([wrk(servers[server], path, cookie, c, duration) for _ in range(runs)])
+    results: dict[tuple[str, int], Cell] = {}
+    for c in clients:
+        for _ in range(runs):
+            for label, server, path in targets:
+                results.setdefault((label, c), Cell([])).runs.append(
+                    wrk(servers[server], path, cookie, c, duration)
+                )
+        for label, _server, _path in targets:
             print(f"  {label:<22} {c:>2} 个客户端  {results[label, c].show()}", flush=True)
     return results
+
+
+# --- in-process profile --------------------------------------------------------------------------------------------
+
+
+def profile(paths: dict[str, str], repeat: int) -> None:
+    """CPU per request of each page in this process (Django's test client, same database), and where a rendered
+    case page and platform page spend it (cProfile, grouped: template rendering, the plan, database, the rest)."""
+    import cProfile
+    import pstats
+
+    from django.contrib.auth import get_user_model
+    from django.test import Client
+
+    from weiquan import pagecache
+
+    client = Client()
+    client.force_login(get_user_model().objects.get(username=USER))
+
+    def cpu_ms(path: str, fresh: bool) -> float:
+        for _ in range(3):
+            client.get(path)
+        t0 = time.process_time()
+        for _ in range(repeat):
+            if fresh:
+                pagecache.clear()
+            assert client.get(path).status_code == 200
+        return (time.process_time() - t0) * 1000 / repeat
+
+    print(f"\n进程内 CPU（{repeat} 次，Django 测试客户端，无网络、无 gunicorn）")
+    for label, (path, fresh) in {
+        "已登录空视图": (paths["trivial"], False),
+        "案件页（缓存）": (paths["case"], False),
+        "案件页（不缓存）": (paths["case"], True),
+        "平台页（缓存）": (paths["platform"], False),
+        "平台页（不缓存）": (paths["platform"], True),
+    }.items():
+        print(f"  {label:<14} {cpu_ms(path, fresh):6.2f} ms/请求")
+    groups = {
+        "模板渲染 django/template": lambda k: "django/template" in k[0] or "django/forms" in k[0],
+        "计划 escalation.plan": lambda k: k[0].endswith("escalation.py") and k[2] == "plan",
+        "数据库 django/db": lambda k: "django/db" in k[0],
+    }
+    for label, path in (("案件页（不缓存）", paths["case"]), ("平台页（不缓存）", paths["platform"])):
+        prof = cProfile.Profile()
+        prof.enable()
+        for _ in range(repeat):
+            pagecache.clear()
+            client.get(path)
+        prof.disable()
+        st = pstats.Stats(prof).stats  # type: ignore[attr-defined]
+        total = max(v[3] for v in st.values())
+        parts = []
+        for name, match in groups.items():
+            # the outermost frames of a group: cumulative time without counting nested calls twice
+            cum = sum(v[3] for k, v in st.items() if match(k) and not any(match(c) for c in v[4]))
+            parts.append(f"{name} {cum / total:.0%}")
+        print(f"  {label}（cProfile 占比）：" + "，".join(parts))
 
 
 # --- the report -----------------------------------------------------------------------------------------------------
@@ -589,6 +654,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--clients", default="1,8,32", help="wrk connections, comma-separated")
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--duration", type=float, default=3.0, help="seconds per wrk run")
+    parser.add_argument("--profile", action="store_true", help="also profile the pages in this process")
     parser.add_argument("--keep", action="store_true", help="keep the scratch database (its name is printed)")
     args = parser.parse_args(argv)
     clients = [int(c) for c in args.clients.split(",")]
@@ -673,6 +739,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"\nCOPY 到 {args.cases:,} 个案件：{seconds:.1f} 秒（本次写入 {rows}）", flush=True)
         big = phase(f"{args.cases:,} 个案件", targets, clients)
         report(big, small, args.cases, clients)
+        if args.profile:
+            profile({"trivial": "/bench/trivial", "case": case_path, "platform": platform_path}, repeat=100)
         print(f"\n总耗时 {time.monotonic() - started:.0f} 秒")
     finally:
         for s in servers.values():
