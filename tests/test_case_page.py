@@ -225,3 +225,29 @@ def test_a_kept_page_still_gets_this_requests_csrf_token_and_messages(alice, ali
     assert "已记录。计划已按最新进展更新。" in html
     assert '<span class="badge status-waiting">等待答复</span><h3>全国12315平台</h3>' in html
     assert "已记录。" not in client.get(url).content.decode()  # a message is shown once
+
+
+def test_with_a_shared_cache_the_page_is_rendered_once_for_every_server_and_moves_with_the_case(
+    alice_client, alice_case, settings
+):
+    # REDIS_URL in production: here an in-memory "pages" cache stands for the cache every worker and machine share.
+    settings.CACHES = {
+        **settings.CACHES,
+        "pages": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    }
+    from django.core.cache import caches
+
+    from weiquan import pagecache
+
+    url = reverse("case_detail", args=[alice_case.public_id])
+    alice_client.get(url)
+    kept = caches["pages"].get(pagecache.key(alice_case, dt.date(2026, 11, 25)))
+    assert kept is not None and pagecache.CSRF_SLOT in kept  # kept without this visitor's token
+    with CaptureQueriesContext(connection) as served:
+        html = alice_client.get(url).content.decode()
+    assert len(served) == 3  # session, user, the case's key columns: no plan, no contacts, no evidence
+    assert pagecache.CSRF_SLOT not in html and "csrfmiddlewaretoken" in html
+    alice_case.add_contact(
+        at=dt.datetime(2026, 11, 24, 9, tzinfo=CHINA_TZ), channel="12315", response="pending", reference="A1"
+    )
+    assert "A1" in alice_client.get(url).content.decode()
