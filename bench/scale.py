@@ -568,8 +568,8 @@ def profile(paths: dict[str, str], repeat: int) -> None:
         for name, match in groups.items():
             # the outermost frames of a group: cumulative time without counting nested calls twice
             cum = sum(v[3] for k, v in st.items() if match(k) and not any(match(c) for c in v[4]))
-            parts.append(f"{name} {cum / total:.0%}")
-        print(f"  {label}（cProfile 占比）：" + "，".join(parts))
+            parts.append(f"{name} {cum / total:.0%}")  # overlapping: a query a template triggers is in both
+        print(f"  {label}（cProfile 占比，可重叠：模板里触发的查询两边都算）：" + "，".join(parts))
 
 
 # --- the report -----------------------------------------------------------------------------------------------------
