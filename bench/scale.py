@@ -28,8 +28,10 @@ What it does, all of it undone at the end (the database dropped, the temporary f
 6. Prints per cell req/s (min/median/max of the runs), p50/p99 (median of the runs) and the servers' CPU per request
    (all workers, from /proc: independent of how busy the machine is), then the issue's ratios and targets.
 
-Timing on this 2-core machine (shared): the default (100,000 cases) seeds in about 30 s and measures for about
-3 minutes; --cases 1000000 seeds in about 5 minutes. Asserts nothing; exits 0.
+Timing on this 2-core machine (shared with other work, load average 4-9): the default (100,000 cases) seeds in
+8-36 s and takes about 5 minutes in all (3 runs x 3 s per cell); --cases 1000000 seeds in about 95 s and takes about
+5 minutes with --duration 2. Throughput on a shared machine swings with the neighbours' load; the servers' CPU per
+request, and the ratios of it, are the figures to compare. Asserts nothing; exits 0.
 """
 
 from __future__ import annotations
