@@ -23,6 +23,7 @@ import io
 import json
 import os
 import random
+import shutil
 import statistics
 import sys
 import tempfile
@@ -251,6 +252,8 @@ def main() -> int:
         from django.db import connections
 
         connections.close_all()
+        # The generated JSON Lines files and the data folder (~290 MB for a million rows) go too, --keep or not.
+        shutil.rmtree(tmp, ignore_errors=True)
         if not args.keep:
             with contextlib.suppress(Exception):
                 recreate(args.url, drop_only=True)

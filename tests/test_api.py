@@ -11,7 +11,9 @@ from typing import Any
 
 import pytest
 from django.core.cache import cache
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from PIL import Image
 
 from weiquan.accounts.models import ApiToken
@@ -256,6 +258,13 @@ def test_the_plan_is_the_cli_plan(alice_api, alice_case):
     assert api["next_action"] == cli["next_action"]
     assert api["steps"] == cli["steps"]
     assert api["deadlines"] == cli["deadlines"]
+
+
+def test_the_plan_loads_the_case_once(alice_api, alice_case):
+    with CaptureQueriesContext(connection) as queries:
+        assert alice_api.get(f"/api/cases/{alice_case.public_id}/plan").status_code == 200
+    case_loads = [q["sql"] for q in queries if q["sql"].startswith('SELECT "cases_case"."id"')]
+    assert len(case_loads) == 1, case_loads
 
 
 def test_a_bad_date_for_the_plan_is_explained(alice_api, alice_case):

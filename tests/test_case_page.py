@@ -254,3 +254,29 @@ def test_the_history_shows_a_day_without_an_invented_time(alice_client, alice_ca
     )
     html = section(page(alice_client, alice_case), "history")
     assert '<time datetime="2026-11-23">11月23日</time>' in html
+
+
+def test_with_a_shared_cache_the_page_is_rendered_once_for_every_server_and_moves_with_the_case(
+    alice_client, alice_case, settings
+):
+    # REDIS_URL in production: here an in-memory "pages" cache stands for the cache every worker and machine share.
+    settings.CACHES = {
+        **settings.CACHES,
+        "pages": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    }
+    from django.core.cache import caches
+
+    from weiquan import pagecache
+
+    url = reverse("case_detail", args=[alice_case.public_id])
+    alice_client.get(url)
+    kept = caches["pages"].get(pagecache.key(alice_case, dt.date(2026, 11, 25)))
+    assert kept is not None and pagecache.CSRF_SLOT in kept  # kept without this visitor's token
+    with CaptureQueriesContext(connection) as served:
+        html = alice_client.get(url).content.decode()
+    assert len(served) == 3  # session, user, the case's key columns: no plan, no contacts, no evidence
+    assert pagecache.CSRF_SLOT not in html and "csrfmiddlewaretoken" in html
+    alice_case.add_contact(
+        at=dt.datetime(2026, 11, 24, 9, tzinfo=CHINA_TZ), channel="12315", response="pending", reference="A1"
+    )
+    assert "A1" in alice_client.get(url).content.decode()

@@ -16,7 +16,7 @@ from django.test.utils import CaptureQueriesContext
 
 from weiquan.domain.facts import CHINA_TZ
 from weiquan.platforms import rating, stats
-from weiquan.platforms.models import Platform, PlatformStats, RatingPrior
+from weiquan.platforms.models import Platform, PlatformAlias, PlatformStats, RatingPrior
 from weiquan.platforms.rating import Counts, Prior
 from weiquan.public.models import ComplaintReply, PublicComplaint
 
@@ -446,3 +446,34 @@ def test_the_platform_page_does_not_show_pending_or_withdrawn_complaints(client,
 
 def test_an_unknown_platform_page_is_404(client, db):
     assert client.get("/platforms/00000000-0000-0000-0000-000000000000/").status_code == 404
+
+
+@time_machine.travel(NOW, tick=False)
+def test_a_kept_platform_page_costs_one_query_and_still_shows_every_new_complaint_and_reply(client, platform):
+    fill(platform, 5)
+    page_queries(client, platform)  # rendered and kept
+    kept, html = page_queries(client, platform)
+    assert kept == 1 and "5</span> 起" in html
+    c = publish(complaint(platform, title="刚刚公开的投诉"))  # same clock tick as the kept page
+    _, html = page_queries(client, platform)
+    assert "6</span> 起" in html and "刚刚公开的投诉" in html and "平台未回复" in html
+    reply(c, NOW)
+    _, html = page_queries(client, platform)
+    assert html.count("平台已回复") == 5  # the 4 of fill() that were answered, and this one
+
+
+@time_machine.travel(NOW, tick=False)
+def test_a_kept_platform_page_shows_the_visitors_own_menu(client, platform, django_user_model):
+    fill(platform, 1)
+    assert "登录" in page_queries(client, platform)[1]
+    client.force_login(django_user_model.objects.create_user("bob", password="x" * 12))
+    html = page_queries(client, platform)[1]
+    assert "我的案件" in html and "注册" not in html
+
+
+@time_machine.travel(NOW, tick=False)
+def test_a_kept_platform_page_shows_a_domain_learnt_since(client, platform):
+    fill(platform, 1)
+    assert "xin-kameng.com" not in page_queries(client, platform)[1]
+    PlatformAlias.objects.create(platform=platform, kind="domain", value="xin-kameng.com")
+    assert "xin-kameng.com" in page_queries(client, platform)[1]

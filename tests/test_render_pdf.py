@@ -410,17 +410,22 @@ def test_without_the_font_package_the_consumer_gets_a_plain_message(monkeypatch:
 def test_serve_warns_the_operator_when_pdfs_are_unavailable(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], db: None
 ) -> None:
+    from django.db import connections
     from gunicorn.app.base import BaseApplication
 
     from weiquan import cli
 
-    monkeypatch.setattr(BaseApplication, "run", lambda self: None)  # the warning comes before the server starts
+    def no_server(monkeypatch: pytest.MonkeyPatch) -> None:
+        monkeypatch.setattr(BaseApplication, "run", lambda self: None)  # the warning comes before the server starts
+        monkeypatch.setattr(connections, "close_all", lambda: None)  # keep the test's database connection
+
+    no_server(monkeypatch)
     hide_font_package(monkeypatch)
     assert cli.main(["serve", "--port", "8999"]) == 0
     assert "PDF 文书无法生成" in capsys.readouterr().err
 
     monkeypatch.undo()
-    monkeypatch.setattr(BaseApplication, "run", lambda self: None)
+    no_server(monkeypatch)
     assert cli.main(["serve", "--port", "8999"]) == 0
     assert "PDF" not in capsys.readouterr().err
 

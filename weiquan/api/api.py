@@ -1,7 +1,7 @@
 """The JSON API (django-ninja), served under /api/ with its documentation at /api/docs.
 
-Every case endpoint starts with ``case_for_owner``, the one ownership loader: another user's case is 404, whatever
-the method. The views only parse, call a model method or the domain, and shape the answer.
+Every case endpoint starts with ``owned_case`` (``case_for_owner``, loaded once per request), the one ownership
+loader: another user's case is 404, whatever the method. The views only parse, call a model method or the domain, and shape the answer.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from ninja.parser import Parser
 from ninja.renderers import JSONRenderer
 
 from weiquan.api import errors
-from weiquan.api.auth import AuthedRequest, bearer, check_signup_rate, create_account, issue_token
+from weiquan.api.auth import AuthedRequest, bearer, check_signup_rate, create_account, issue_token, owned_case
 from weiquan.api.errors import ApiError
 from weiquan.api.schemas import (
     ERRORS,
@@ -36,7 +36,7 @@ from weiquan.api.schemas import (
     TokenOut,
     case_detail,
 )
-from weiquan.cases.models import Case, StateConflict, case_for_owner
+from weiquan.cases.models import Case, StateConflict
 from weiquan.domain.facts import (
     MAX_LENGTH,
     CaseFileError,
@@ -236,7 +236,7 @@ def list_cases(request: AuthedRequest) -> Any:
     summary="案件文件 JSON 与状态",
 )
 def get_case(request: AuthedRequest, case_id: str) -> dict[str, Any]:
-    case = case_for_owner(request.auth, case_id)
+    case = owned_case(request, case_id)
     return case_detail(case)
 
 
@@ -248,7 +248,7 @@ def get_case(request: AuthedRequest, case_id: str) -> dict[str, Any]:
     summary="维权计划（与 weiquan plan --json 相同）",
 )
 def get_plan(request: AuthedRequest, case_id: str, today: dt.date | None = None) -> dict[str, Any]:
-    case = case_for_owner(request.auth, case_id)
+    case = owned_case(request, case_id)
     problem = check_today(today) if today else None
     if problem:
         raise errors.invalid(_("请求有误"), [("today（日期）", problem)])
@@ -266,7 +266,7 @@ def get_plan(request: AuthedRequest, case_id: str, today: dt.date | None = None)
     summary="记录一次联系（提交投诉、对方答复……）",
 )
 def add_event(request: AuthedRequest, case_id: str, contact: Contact) -> Status[Any]:
-    case = case_for_owner(request.auth, case_id)
+    case = owned_case(request, case_id)
     try:
         with transaction.atomic():  # the event and the answer about it, or neither
             event = case.add_contact(request.auth, **contact.model_dump())
@@ -288,7 +288,7 @@ def add_event(request: AuthedRequest, case_id: str, contact: Contact) -> Status[
 def correct_contact(
     request: AuthedRequest, case_id: str, contact_id: str, correction: ContactCorrection
 ) -> dict[str, Any]:
-    case = case_for_owner(request.auth, case_id)
+    case = owned_case(request, case_id)
     changes = correction.model_dump(exclude_unset=True)
     if not changes:
         raise errors.invalid(_("请求有误"), [("", _("请至少给出一个要更正的字段"))])
@@ -309,7 +309,7 @@ def correct_contact(
     summary="结案",
 )
 def close_case(request: AuthedRequest, case_id: str, outcome: CloseIn) -> Case:
-    case = case_for_owner(request.auth, case_id)
+    case = owned_case(request, case_id)
     try:
         case.close(
             request.auth,
@@ -333,7 +333,7 @@ def close_case(request: AuthedRequest, case_id: str, outcome: CloseIn) -> Case:
     summary="上传一份证据文件（multipart：file、kind、description）",
 )
 def upload_evidence(request: AuthedRequest, case_id: str) -> Status[Any]:
-    case = case_for_owner(request.auth, case_id)
+    case = owned_case(request, case_id)
     # The form is read here, not by ninja: the locker's upload handler must be in place before the body is, so
     # the file is hashed while it streams to disk (and an outsider's upload is refused before it is read).
     if not (request.content_type or "").startswith("multipart/form-data"):
@@ -379,7 +379,7 @@ def upload_evidence(request: AuthedRequest, case_id: str) -> Status[Any]:
     summary="下载证据包（ZIP：证据文件、证据清单、案件日志）",
 )
 def download_bundle(request: AuthedRequest, case_id: str) -> FileResponse:
-    case = case_for_owner(request.auth, case_id)
+    case = owned_case(request, case_id)
     out = bundle_file(case)  # a temporary file on the evidence disk: bundles can hold gigabytes
     return FileResponse(
         out, as_attachment=True, filename=bundle_filename(case), content_type="application/zip"

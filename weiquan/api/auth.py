@@ -18,7 +18,7 @@ from ninja.security import HttpBearer
 from weiquan.accounts import ratelimit
 from weiquan.accounts.models import ApiToken, Profile
 from weiquan.api.errors import ApiError, invalid
-from weiquan.cases.models import case_for_owner
+from weiquan.cases.models import Case, case_for_owner
 
 # last_used_at is for "when was this token last used", not an audit log: writing it on every request would take
 # SQLite's write lock for each read-only call.
@@ -41,9 +41,18 @@ class BearerToken(HttpBearer):
         if match is not None and "case_id" in match.kwargs:
             # ninja validates the query and body before the view's first line; checking ownership here too means
             # an outsider gets 404 on every case path — never a 422 about a case that is not theirs. The views
-            # still start with case_for_owner (this check guards endpoints added later, too).
-            case_for_owner(api_token.user, match.kwargs["case_id"])
+            # still start with case_for_owner — through ``owned_case``, which hands them the case loaded here, so a
+            # request loads it once (this check guards endpoints added later, too).
+            request._owned_case = case_for_owner(api_token.user, match.kwargs["case_id"])  # type: ignore[attr-defined]
         return api_token.user
+
+
+def owned_case(request: AuthedRequest, case_id: str) -> Case:
+    """``case_for_owner`` for the API: the case the authentication already loaded for this request, or a load."""
+    case: Case | None = getattr(request, "_owned_case", None)
+    if case is not None and str(case.public_id) == str(case_id) and case.owner_id == request.auth.pk:
+        return case
+    return case_for_owner(request.auth, case_id)
 
 
 bearer = BearerToken()

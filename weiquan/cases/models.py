@@ -548,13 +548,19 @@ class ReminderSent(models.Model):
         constraints = [models.UniqueConstraint(fields=["case", "key"], name="reminder_sent_once")]
 
 
-def case_for_owner(user: Any, public_id: Any) -> Case:
-    """The one loader for cases: by unguessable public id, for its owner only; anyone else gets 404."""
+def case_for_owner(user: Any, public_id: Any, *, only: tuple[str, ...] = ()) -> Case:
+    """The one loader for cases: by unguessable public id, for its owner only; anyone else gets 404.
+
+    ``only``: load just these columns (the case page's cache key); reading any other field would cost a query each.
+    """
     from django.core.exceptions import ValidationError
     from django.http import Http404
 
+    cases = Case.objects.owned_by(user)
     try:
+        if only:
+            return cases.only(*only).get(public_id=public_id)
         # The registry row joined: the plan reads what its verified representative declared (ODR), no extra query.
-        return Case.objects.owned_by(user).select_related("platform").get(public_id=public_id)
+        return cases.select_related("platform").get(public_id=public_id)
     except (Case.DoesNotExist, ValidationError, ValueError, TypeError) as exc:
         raise Http404("案件不存在") from exc

@@ -25,8 +25,8 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from weiquan import pagecache
 from weiquan.accounts.forms import SignupForm
-from weiquan.cases import pagecache
 from weiquan.cases import wizard as wiz
 from weiquan.cases.complete import CompleteForm
 from weiquan.cases.forms import RecordForm, today_in_china
@@ -145,16 +145,19 @@ def case_list(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def case_detail(request: HttpRequest, public_id: UUID) -> HttpResponse:
-    case = case_for_owner(request.user, public_id)
+    # The owner check and the page key need five columns; the whole case is loaded only to render a page.
+    case = case_for_owner(request.user, public_id, only=pagecache.CASE_KEY_FIELDS)
     today = today_in_china()
-
-    def render_page() -> str:
+    html = pagecache.get(pagecache.key(case, today))
+    if html is None:
+        case = Case.objects.select_related("publication", "platform").get(pk=case.pk)  # the page's publication section
         context = _case_context(case, RecordForm(initial=_record_initial(case)), today)
-        return render_to_string(
+        html = render_to_string(
             "cases/case_detail.html", {**context, **pagecache.slots(), "user": request.user}
         )
-
-    html = pagecache.get_or_render(pagecache.key(case, today), render_page)
+        pagecache.put(
+            pagecache.key(case, today), html
+        )  # the key of what was rendered, should the case have moved
     return HttpResponse(pagecache.personalise(html, request))
 
 
