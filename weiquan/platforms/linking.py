@@ -131,6 +131,11 @@ def link_case(case: Case) -> Platform | None:
     return platform
 
 
+def link_case_on_signal(sender: object, case: Case, **kwargs: object) -> None:
+    """Receiver of ``weiquan.cases.signals.platform_details_stored`` (connected in PlatformsConfig.ready)."""
+    link_case(case)
+
+
 def find_platforms(q: str) -> QuerySet[Platform]:
     """Active platforms matching a domain, name or merchant name (prefix or contained), merged ones followed.
 
