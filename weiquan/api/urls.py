@@ -1,4 +1,4 @@
-"""/api/: the ninja API, with JSON answers for wrong methods and unknown paths (see weiquan.api.errors)."""
+"""/api/: the ninja API, with JSON answers for wrong methods and unknown paths (see weiquan.apicore.errors)."""
 
 from __future__ import annotations
 
