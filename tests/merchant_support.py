@@ -19,9 +19,9 @@ from django.urls import include, path
 from django.utils import timezone
 from ninja import NinjaAPI
 
-from weiquan.api import errors
 from weiquan.api.api import ChineseJSONRenderer
-from weiquan.api.auth import bearer
+from weiquan.apicore import errors
+from weiquan.apicore.auth import bearer
 from weiquan.platforms import stats
 from weiquan.platforms.merchant_api import router as merchant_router
 from weiquan.platforms.models import Platform, PlatformAlias, PlatformClaim

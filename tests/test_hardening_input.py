@@ -22,12 +22,12 @@ from django.test import Client
 from PIL import Image
 
 from weiquan.accounts.models import ApiToken, Profile
+from weiquan.cases.canonical import event_hash, event_time
 from weiquan.cases.models import Case, CaseEvent, Contact
 from weiquan.cli import main
 from weiquan.domain.documents import DOCUMENT_KINDS
 from weiquan.domain.escalation import plan
 from weiquan.domain.facts import CHINA_TZ, MAX_CONTACTS, MAX_LENGTH, CaseFileError, parse_case
-from weiquan.evidence.canonical import event_hash, event_time
 from weiquan.evidence.models import Evidence
 from weiquan.evidence.verify import verify_bundle
 

@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
+from weiquan.cases.canonical import event_hash, event_time
 from weiquan.evidence.bundle import build_bundle
-from weiquan.evidence.canonical import event_hash, event_time
 from weiquan.evidence.services import store_upload
 from weiquan.evidence.verify import verify_bundle
 

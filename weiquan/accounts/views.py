@@ -1,7 +1,7 @@
 """Sign-up, log-in (rate limited), log-out and the account page.
 
 A visitor who finished the case wizard before having an account is sent here; signing up or logging in saves that
-case at once (``wizard.save_pending``), so nothing they typed is lost.
+case at once (``signals.signed_in``, answered by weiquan.cases.signin), so nothing they typed is lost.
 """
 
 from __future__ import annotations
@@ -20,7 +20,19 @@ from django.views.decorators.http import require_POST
 from weiquan.accounts import ratelimit
 from weiquan.accounts.forms import EmailForm, LoginForm, SignupForm
 from weiquan.accounts.models import Profile
-from weiquan.cases import wizard
+from weiquan.accounts.signals import sign_in_page, signed_in
+
+
+def _after_sign_in(request: HttpRequest) -> str:
+    """Where a receiver of ``signed_in`` sends the visitor (the case they just saved), else ``_next_url``."""
+    for _receiver, url in signed_in.send(sender=None, request=request):
+        if url:
+            return str(url)
+    return _next_url(request)
+
+
+def _pending(request: HttpRequest) -> bool:
+    return any(answer for _receiver, answer in sign_in_page.send(sender=None, request=request))
 
 
 def _next_url(request: HttpRequest) -> str:
@@ -41,8 +53,8 @@ def signup(request: HttpRequest) -> HttpResponse:
         user = form.save()
         login(request, user, backend=settings.AUTHENTICATION_BACKENDS[0])
         messages.success(request, _("注册成功，已登录。"))
-        return redirect(wizard.save_pending(request) or _next_url(request))
-    pending = wizard.has_pending(request.session)
+        return redirect(_after_sign_in(request))
+    pending = _pending(request)
     return render(
         request,
         "accounts/signup.html",
@@ -56,9 +68,9 @@ def login_view(request: HttpRequest) -> HttpResponse:
     form = LoginForm(request, data=request.POST or None)
     if request.method == "POST" and form.is_valid():
         login(request, form.get_user())
-        return redirect(wizard.save_pending(request) or _next_url(request))
+        return redirect(_after_sign_in(request))
     blocked = ratelimit.limited_message(request)
-    context = {"form": form, "blocked": bool(blocked), "pending": wizard.has_pending(request.session)}
+    context = {"form": form, "blocked": bool(blocked), "pending": _pending(request)}
     context.update(next=_next_url(request), blocked_message=blocked or "")
     # While blocked the password is not checked at all, so guessing gets no answer.
     return render(request, "accounts/login.html", context, status=429 if blocked else 200)

@@ -17,11 +17,7 @@ from ninja import Field, NinjaAPI, Schema, Status
 from ninja.parser import Parser
 from ninja.renderers import JSONRenderer
 
-from weiquan.api import errors
-from weiquan.api.auth import AuthedRequest, bearer, check_signup_rate, create_account, issue_token, owned_case
-from weiquan.api.errors import ApiError
 from weiquan.api.schemas import (
-    ERRORS,
     CaseCreated,
     CaseSummary,
     CloseIn,
@@ -29,13 +25,16 @@ from weiquan.api.schemas import (
     ContactCorrection,
     CorrectionOut,
     Credentials,
-    ErrorOut,
     EventOut,
     EvidenceOut,
     SignupOut,
     TokenOut,
     case_detail,
 )
+from weiquan.apicore import errors
+from weiquan.apicore.auth import AuthedRequest, bearer, check_signup_rate, create_account, issue_token, owned_case
+from weiquan.apicore.errors import ApiError
+from weiquan.apicore.schemas import ERRORS, ErrorOut
 from weiquan.cases.models import Case, StateConflict
 from weiquan.domain.facts import (
     MAX_LENGTH,
@@ -47,9 +46,14 @@ from weiquan.domain.facts import (
     find_nul,
     loads_bounded,
 )
+from weiquan.evidence.api import router as evidence_intel_router
 from weiquan.evidence.bundle import bundle_file, bundle_filename
 from weiquan.evidence.services import EvidenceRejected, store_upload
 from weiquan.evidence.upload import evidence_uploads
+from weiquan.platforms.api import router as platforms_router
+from weiquan.platforms.merchant_api import router as merchant_router
+from weiquan.platforms.replies import answers_for_case
+from weiquan.public.api import router as public_router
 
 
 class ChineseJSONRenderer(JSONRenderer):
@@ -170,7 +174,9 @@ class ClassifyIn(Schema):
         default_factory=dict, description='对已提问题的回答 {问题id: 回答id}，例如 {"received": "no"}'
     )
     today: str | None = Field(
-        default=None, pattern=r"^\d{4}-\d{2}-\d{2}$", description="解析“昨天”等相对日期所用的日期（YYYY-MM-DD）"
+        default=None,
+        pattern=r"^\d{4}-\d{2}-\d{2}$",
+        description="解析“昨天”等相对日期所用的日期（YYYY-MM-DD）",
     )
 
 
@@ -189,7 +195,9 @@ def classify_text(request: HttpRequest, body: ClassifyIn) -> dict[str, Any]:
     try:
         today = dt.date.fromisoformat(body.today) if body.today else None
     except ValueError:
-        raise ApiError(422, _("today 不是有效的日期（YYYY-MM-DD）"), [("today", _("不是有效的日期"))]) from None
+        raise ApiError(
+            422, _("today 不是有效的日期（YYYY-MM-DD）"), [("today", _("不是有效的日期"))]
+        ) from None
     try:
         return classify(body.text, today=today, answers=body.answers).to_dict()
     except ValueError as exc:
@@ -252,8 +260,6 @@ def get_plan(request: AuthedRequest, case_id: str, today: dt.date | None = None)
     problem = check_today(today) if today else None
     if problem:
         raise errors.invalid(_("请求有误"), [("today（日期）", problem)])
-    from weiquan.platforms.replies import answers_for_case
-
     # The platform's own words on the case (issue 13), beside the plan they moved.
     return {**case.plan(today).to_dict(), "platform_replies": answers_for_case(case)}
 
@@ -387,13 +393,7 @@ def download_bundle(request: AuthedRequest, case_id: str) -> FileResponse:
 
 
 # Issue 4's public and merchant endpoints live with their apps; their routers use full paths under /api/.
-from weiquan.platforms.api import router as platforms_router  # noqa: E402
-from weiquan.platforms.merchant_api import router as merchant_router  # noqa: E402
-from weiquan.public.api import router as public_router  # noqa: E402
-
 api.add_router("", platforms_router)
 api.add_router("", public_router)
 api.add_router("", merchant_router)
-from weiquan.evidence.api import router as evidence_intel_router  # noqa: E402
-
 api.add_router("", evidence_intel_router)

@@ -17,19 +17,6 @@ from weiquan.domain.facts import ChannelId, EvidenceKind, Response
 from weiquan.evidence.models import Evidence
 
 
-class Problem(Schema):
-    field: str
-    message: str
-
-
-class ErrorOut(Schema):
-    error: str
-    problems: list[Problem] | None = None
-
-
-ERRORS: dict[int, Any] = {code: ErrorOut for code in (400, 401, 404, 409, 422)}
-
-
 def _no_nul(value: Any) -> Any:
     if isinstance(value, str) and "\x00" in value:
         raise ValueError("含有空字符（\\0），请删除后重试")

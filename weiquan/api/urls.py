@@ -1,12 +1,12 @@
-"""/api/: the ninja API, with JSON answers for wrong methods and unknown paths (see weiquan.api.errors)."""
+"""/api/: the ninja API, with JSON answers for wrong methods and unknown paths (see weiquan.apicore.errors)."""
 
 from __future__ import annotations
 
 from django.urls import URLPattern, URLResolver, include, path, re_path
 
 from weiquan.api.api import api
-from weiquan.api.auth import bearer
-from weiquan.api.errors import json_405, not_found
+from weiquan.apicore.auth import bearer
+from weiquan.apicore.errors import json_405, not_found
 
 _patterns, _app_name, _namespace = api.urls
 _wrapped: list[URLPattern | URLResolver] = [

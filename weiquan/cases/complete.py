@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from stdnum.cn import uscc
 
 from weiquan.cases.models import Case
+from weiquan.cases.signals import platform_details_stored
 from weiquan.domain.forms_text import ASKS
 
 MAX = {
@@ -83,8 +84,7 @@ class CompleteForm(forms.Form):
             case.save(update_fields=[*changes, "updated_at"])
             case.log("facts_completed", changes, actor)
             if {"platform_merchant_name", "platform_company"} & changes.keys():
-                from weiquan.platforms.linking import link_case
-
-                link_case(case)  # the registry learns the merchant's name
+                # the registry (weiquan.platforms) learns the merchant's name
+                platform_details_stored.send(sender=Case, case=case)
         case.refresh_reminder()
         return changes

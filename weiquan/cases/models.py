@@ -10,28 +10,33 @@ import datetime as dt
 import json
 import uuid
 from decimal import Decimal
-from typing import Any
+from typing import Any, get_args
 
 from django.conf import settings
 from django.db import models, transaction
 from django.utils import timezone
 
+from weiquan.cases.canonical import canonical_json, event_hash, event_time
+from weiquan.cases.signals import evidence_declared, platform_details_stored
 from weiquan.domain import reminders as domain_reminders
 from weiquan.domain.escalation import Plan, plan
 from weiquan.domain.escalation import Warning as PlanWarning
+from weiquan.domain.evidence import kind_label
 from weiquan.domain.facts import (
     CHINA_TZ,
     MAX_CONTACTS,
     MAX_LENGTH,
     CaseFacts,
+    EvidenceKind,
     Unusable,
     parse_case,
     parse_contact,
     parse_stored_case,
 )
 from weiquan.domain.taxonomy import TYPES
-from weiquan.evidence.canonical import canonical_json, event_hash, event_time
 
+# The evidence kinds a case file names (weiquan.domain.facts.EvidenceKind), labelled from domain/data/evidence.yaml.
+EVIDENCE_KINDS = [(kind, kind_label(kind)) for kind in get_args(EvidenceKind)]
 PROBLEM_TYPES = [(tid, t.label) for tid, t in TYPES.items()] + [("other", "其他/无法判断")]
 PAYMENT_METHODS = [
     ("alipay", "支付宝"),
@@ -299,20 +304,11 @@ class Case(models.Model):
             case.save()
             for c in facts.contacts:
                 Contact.objects.create(case=case, **c.model_dump())
-            for e in facts.evidence:
-                from weiquan.evidence.models import Evidence
-
-                Evidence.objects.create(
-                    case=case,
-                    kind=e.kind,
-                    description=e.description or "",
-                    sha256=e.sha256 or "",
-                    declared=True,
-                )
+            # the evidence app (weiquan.evidence) stores the evidence the case file declares
+            evidence_declared.send(sender=cls, case=case, evidence=facts.evidence)
             case.log("created", {"case_file": data}, owner)
-            from weiquan.platforms.linking import link_case
-
-            link_case(case)  # the registry learns the platform's domain, name and merchant name
+            # the registry (weiquan.platforms) learns the platform's domain, name and merchant name
+            platform_details_stored.send(sender=cls, case=case)
             case.refresh_reminder()
         return case
 

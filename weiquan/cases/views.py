@@ -30,13 +30,12 @@ from weiquan.accounts.forms import SignupForm
 from weiquan.cases import wizard as wiz
 from weiquan.cases.complete import CompleteForm
 from weiquan.cases.forms import RecordForm, today_in_china
-from weiquan.cases.models import CHANNELS, Case, case_for_owner
+from weiquan.cases.models import CHANNELS, EVIDENCE_KINDS, Case, case_for_owner
 from weiquan.domain.documents import DOCUMENT_KINDS, build_document
 from weiquan.domain.escalation import plan as make_plan
 from weiquan.domain.facts import CaseFileError
 from weiquan.domain.forms_text import ASKS, FORM_KINDS, form_text
 from weiquan.domain.render import RenderError, render_docx, render_pdf, render_txt
-from weiquan.evidence.models import EVIDENCE_KINDS
 
 RENDERERS = {
     "txt": (render_txt, "text/plain; charset=utf-8"),

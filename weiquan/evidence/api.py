@@ -12,9 +12,9 @@ from typing import Any
 from django.utils.translation import gettext as _
 from ninja import Router, Schema, Status
 
-from weiquan.api.auth import AuthedRequest
-from weiquan.api.errors import ApiError
-from weiquan.api.schemas import ERRORS
+from weiquan.apicore.auth import AuthedRequest
+from weiquan.apicore.errors import ApiError
+from weiquan.apicore.schemas import ERRORS
 from weiquan.cases.models import case_for_owner
 from weiquan.domain.chatlog import ChatLogError
 from weiquan.domain.facts import CaseFileError

@@ -24,12 +24,12 @@ from typing import Any, BinaryIO
 
 from django.utils import timezone
 
+from weiquan.cases.canonical import event_time
 from weiquan.cases.models import Case, CaseEvent
 from weiquan.domain.documents import build_document
 from weiquan.domain.evidence import kind_label
 from weiquan.domain.facts import CHINA_TZ, EvidenceItem
 from weiquan.domain.render import RenderError, render_pdf, render_txt
-from weiquan.evidence.canonical import event_time
 from weiquan.evidence.models import Evidence
 from weiquan.evidence.storage import blob_store
 

@@ -28,6 +28,7 @@ from weiquan.domain.ocr_fields import FIELD_LABELS, parse_amount, parse_time
 from weiquan.evidence.intel_models import CaptureJob, EvidenceReading, EvidenceStamp
 from weiquan.evidence.models import EVIDENCE_KINDS, Evidence
 from weiquan.evidence.services import open_blob
+from weiquan.platforms.outbound import OutboundError, resolve
 
 KIND_LABELS = dict(EVIDENCE_KINDS)
 # confirmed reading field → where it goes in the case file
@@ -293,7 +294,6 @@ def check_capture_url(url: str) -> str:
         raise IntelError(_("网址：请填写以 http:// 或 https:// 开头的完整网址"))
     if len(url) > 2000:
         raise IntelError(_("网址：太长"))
-    from weiquan.platforms.outbound import OutboundError, resolve
 
     try:
         resolve(parts.hostname, parts.port or (443 if parts.scheme == "https" else 80))
@@ -343,7 +343,6 @@ def claim_capture(now: dt.datetime | None = None) -> CaptureJob | None:
 def _resolve(host: str, port: int) -> list[str]:
     """The merchant-claim guard for captures: public addresses only in production (CaptureError otherwise)."""
     from weiquan.evidence.capture import CaptureError
-    from weiquan.platforms.outbound import OutboundError, resolve
 
     try:
         return resolve(host, port)

@@ -8,24 +8,7 @@ from typing import Any
 from django.db import models
 from django.utils import timezone
 
-from weiquan.cases.models import Case
-
-EVIDENCE_KINDS = [
-    ("order_screenshot", "订单截图"),
-    ("payment_record", "支付记录"),
-    ("platform_terms", "平台协议/规则页"),
-    ("cs_chat", "客服聊天记录"),
-    ("email", "邮件往来"),
-    ("call_recording", "通话录音"),
-    ("code_failure_screenshot", "卡密失效截图"),
-    ("error_recording", "错误页面录屏"),
-    ("violation_screenshot", "违规页面/条款截图"),
-    ("platform_identity", "平台主体信息"),
-    ("harassment_record", "骚扰/诈骗信息记录"),
-    ("police_receipt", "报警回执"),
-    ("complaint_receipt", "投诉受理回执"),
-    ("notarization", "公证书/可信时间戳"),
-]
+from weiquan.cases.models import EVIDENCE_KINDS, Case
 
 
 class Evidence(models.Model):

@@ -14,6 +14,7 @@ file, and an upload that was cut off never reaches step 2.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any, BinaryIO
 
 from django.conf import settings
@@ -25,7 +26,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from weiquan.cases.models import Case
-from weiquan.domain.facts import MAX_EVIDENCE
+from weiquan.domain.facts import MAX_EVIDENCE, EvidenceItem
 from weiquan.evidence.content import EvidenceRejected, detect_content_type, inspect_image, too_large
 from weiquan.evidence.models import EVIDENCE_KINDS, Evidence
 from weiquan.evidence.storage import blob_store
@@ -84,6 +85,18 @@ def store_upload(
     # The plan (and so the next reminder) depends on which evidence the case holds.
     case.refresh_reminder()
     return evidence
+
+
+def store_declared(sender: object, case: Case, evidence: Iterable[EvidenceItem], **kwargs: object) -> None:
+    """Receiver of ``weiquan.cases.signals.evidence_declared``: the case file's evidence, declared, no file yet."""
+    for e in evidence:
+        Evidence.objects.create(
+            case=case,
+            kind=e.kind,
+            description=e.description or "",
+            sha256=e.sha256 or "",
+            declared=True,
+        )
 
 
 def log_payload(evidence: Evidence) -> dict[str, Any]:

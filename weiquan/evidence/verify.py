@@ -21,8 +21,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from weiquan.cases.canonical import event_hash
 from weiquan.domain.facts import JSONTooDeep, loads_bounded
-from weiquan.evidence.canonical import event_hash
 
 MANIFEST = "manifest.json"
 UPLOAD_EVENT = "evidence_uploaded"

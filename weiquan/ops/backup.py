@@ -34,6 +34,12 @@ from typing import Any, BinaryIO
 from django.conf import settings
 from django.db import connection
 
+from weiquan.cases.models import Case, CaseEvent
+from weiquan.evidence.bundle import _event
+from weiquan.evidence.models import Evidence
+from weiquan.evidence.storage import BlobStore
+from weiquan.evidence.verify import VerifyReport, _check_log, _check_uploads_logged
+
 FORMAT = "weiquan-backup/1"
 MANIFEST = "backup.json"
 SQLITE_MEMBER = "database.sqlite3"
@@ -71,8 +77,6 @@ def _vendor() -> str:
 
 
 def _blob_path(root: Path, sha256: str) -> Path:
-    from weiquan.evidence.storage import BlobStore
-
     return BlobStore(root).path(sha256)
 
 
@@ -132,8 +136,6 @@ def _pg_tool(name: str) -> str:
 
 
 def _pg_shas() -> set[str]:
-    from weiquan.evidence.models import Evidence
-
     return set(Evidence.objects.exclude(sha256="").values_list("sha256", flat=True).distinct())
 
 
@@ -212,8 +214,6 @@ def backup(out: Path) -> dict[str, Any]:
 
 
 def _evidence_root_has_blobs(root: Path) -> bool:
-    from weiquan.evidence.storage import BlobStore
-
     return next(iter(BlobStore(root).blobs()), None) is not None
 
 
@@ -313,10 +313,6 @@ def _file_sha256(path: Path) -> str:
 
 def verify_installation() -> RestoreReport:
     """Every evidence file against its row, every case log chain: the checks `weiquan verify` runs on a bundle."""
-    from weiquan.cases.models import Case, CaseEvent
-    from weiquan.evidence.bundle import _event
-    from weiquan.evidence.models import Evidence
-    from weiquan.evidence.verify import VerifyReport, _check_log, _check_uploads_logged
 
     report = RestoreReport()
     root = Path(settings.EVIDENCE_DIR)

@@ -14,8 +14,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import Router, Schema
 
-from weiquan.api.errors import ApiError
-from weiquan.api.schemas import ERRORS
+from weiquan.apicore.errors import ApiError
+from weiquan.apicore.schemas import ERRORS
 from weiquan.platforms import checks, rating
 from weiquan.platforms.linking import find_platforms
 from weiquan.platforms.models import Platform

@@ -16,6 +16,7 @@ from django.db.models import F, Q, QuerySet
 from django.utils.translation import gettext as _
 
 from weiquan.cases.models import Case
+from weiquan.platforms import rating, stats
 from weiquan.platforms.models import Platform, PlatformAlias, PlatformMerge
 from weiquan.platforms.validation import (
     credit_code_problem,
@@ -24,6 +25,7 @@ from weiquan.platforms.validation import (
     normalize_icp,
     parent_domains,
 )
+from weiquan.public.models import CollectiveComplaint, PublicComplaint
 
 # Punctuation and symbols that consumers add or drop at will: 「某某卡盟」, 某某 卡盟, 某某卡盟（官方）…
 _FOLD = re.compile(r"[\s\W_]+", re.UNICODE)
@@ -131,6 +133,11 @@ def link_case(case: Case) -> Platform | None:
     return platform
 
 
+def link_case_on_signal(sender: object, case: Case, **kwargs: object) -> None:
+    """Receiver of ``weiquan.cases.signals.platform_details_stored`` (connected in PlatformsConfig.ready)."""
+    link_case(case)
+
+
 def find_platforms(q: str) -> QuerySet[Platform]:
     """Active platforms matching a domain, name or merchant name (prefix or contained), merged ones followed.
 
@@ -169,8 +176,6 @@ def merge(source: Platform, target: Platform, actor: Any = None, note: str = "")
     3. Fill target's blank registration fields from source, keep source's name as an alias of target.
     4. Mark source merged, write the PlatformMerge row, recompute both platforms' statistics and the prior.
     """
-    from weiquan.platforms import rating, stats
-    from weiquan.public.models import CollectiveComplaint, PublicComplaint
 
     with transaction.atomic():
         locked = {p.pk: p for p in Platform.objects.select_for_update().filter(pk__in=[source.pk, target.pk])}

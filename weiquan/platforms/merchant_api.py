@@ -24,9 +24,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from ninja import Field, Router, Schema, Status
 
-from weiquan.api.auth import AuthedRequest, BearerToken
-from weiquan.api.errors import BAD_JSON, ApiError
-from weiquan.api.schemas import ERRORS, ErrorOut
+from weiquan.apicore.auth import AuthedRequest, BearerToken
+from weiquan.apicore.errors import BAD_JSON, ApiError
+from weiquan.apicore.schemas import ERRORS, ErrorOut
 from weiquan.platforms import claims, replies, webhooks
 from weiquan.platforms.models import Platform, Webhook
 from weiquan.public.models import ComplaintReply, PublicComplaint

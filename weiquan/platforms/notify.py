@@ -12,6 +12,7 @@ from typing import Any
 
 from weiquan.cases.models import Case
 from weiquan.cases.reminders import case_url, send_email
+from weiquan.cases.views import for_consumer
 from weiquan.domain.escalation import DISCLAIMER
 from weiquan.domain.platform_answer import Answer
 from weiquan.public.models import PublicComplaint
@@ -20,8 +21,6 @@ logger = logging.getLogger(__name__)
 
 
 def answer_context(case: Case, complaint: PublicComplaint, answer: Answer) -> dict[str, Any]:
-    from weiquan.cases.views import for_consumer
-
     next_action = for_consumer(case.plan().to_dict()["next_action"])
     return {
         "platform": case.platform_label,

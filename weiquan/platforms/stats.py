@@ -41,6 +41,7 @@ from django.utils import timezone
 from weiquan.domain.workdays import SHANGHAI, WorkCalendar, default_calendar
 from weiquan.platforms import rating
 from weiquan.platforms.models import Platform, PlatformStats
+from weiquan.public.models import ComplaintReply, PublicComplaint
 
 RUNAWAY_TYPES = frozenset({"fraud_runaway"})  # taxonomy: 平台欺诈/跑路
 COUNTED = ("published", "withdrawn")
@@ -236,7 +237,6 @@ def on_published(complaint: Any) -> None:
 def on_unpublished(complaint: Any) -> None:
     if complaint.published_at is None:
         return
-    from weiquan.public.models import PublicComplaint
 
     later = max(_platform_replies(complaint) - (complaint.first_reply_at is not None), 0)
     with transaction.atomic():
@@ -299,8 +299,6 @@ def on_confirmed(complaint: Any, confirmed: bool, previous: bool | None = None) 
 
 
 def _counted(platform: Platform) -> Any:
-    from weiquan.public.models import PublicComplaint
-
     return PublicComplaint.objects.filter(platform=platform, status__in=COUNTED, published_at__isnull=False)
 
 
@@ -315,7 +313,6 @@ def _bucket_expression() -> Case:
 def compute(platform: Platform) -> dict[str, Any]:
     """Every counter of ``platform`` derived from its complaints: SQL aggregates, plus one pass over the
     (publication, first reply) pairs, since working hours need the holiday calendar."""
-    from weiquan.public.models import ComplaintReply
 
     qs = _counted(platform)
     backed, runaway = Q(payment_backed=True), Q(problem_type__in=RUNAWAY_TYPES)

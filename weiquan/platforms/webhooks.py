@@ -34,6 +34,7 @@ from weiquan.accounts.counters import accept_once
 from weiquan.platforms.models import Platform, Webhook, WebhookDelivery
 from weiquan.platforms.outbound import OutboundError, request
 from weiquan.public.models import PublicComplaint
+from weiquan.public.signals import complaint_published
 
 logger = logging.getLogger(__name__)
 
@@ -200,8 +201,6 @@ def on_complaint_published(sender: Any, complaint: PublicComplaint, **kwargs: An
 
 def connect_signals() -> None:
     """Hook the outbox to the public app's signal; call from PlatformsConfig.ready()."""
-    from weiquan.public.signals import complaint_published
-
     complaint_published.connect(on_complaint_published, dispatch_uid="weiquan.webhooks.complaint_published")
 
 

@@ -17,10 +17,10 @@ from ninja import Field, Router, Schema, Status
 from pydantic import ValidationError as PydanticError
 
 from weiquan.accounts import ratelimit
-from weiquan.api import errors
-from weiquan.api.auth import AuthedRequest
-from weiquan.api.errors import ApiError
-from weiquan.api.schemas import ERRORS, ErrorOut
+from weiquan.apicore import errors
+from weiquan.apicore.auth import AuthedRequest
+from weiquan.apicore.errors import ApiError
+from weiquan.apicore.schemas import ERRORS, ErrorOut
 from weiquan.cases.models import case_for_owner
 from weiquan.domain.facts import NUL_MESSAGE, find_nul, loads_bounded
 from weiquan.public import opendata, services

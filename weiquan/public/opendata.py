@@ -39,6 +39,7 @@ from django.utils.translation import gettext as _
 from weiquan.cases.models import PROBLEM_TYPES
 from weiquan.domain.facts import CHINA_TZ
 from weiquan.domain.masking import mask
+from weiquan.platforms import rating, stats
 from weiquan.platforms.models import Platform, PlatformAlias, PlatformStats
 from weiquan.public import services
 from weiquan.public.models import PublicComplaint
@@ -516,10 +517,6 @@ class StatisticsUpdate:
     """
 
     def __init__(self) -> None:
-        try:
-            from weiquan.platforms import stats
-        except ImportError:  # the statistics module is not installed yet
-            stats = None  # type: ignore[assignment]
         self.stats = stats
         self.deltas: dict[int, PlatformStats] = {}
         self.stale: set[int] = set()
@@ -530,8 +527,6 @@ class StatisticsUpdate:
     def add(
         self, platform_id: int, problem_type: str, amount: Decimal | None, published_at: dt.datetime
     ) -> None:
-        if self.stats is None:
-            return
         d = self.deltas.get(platform_id)
         if d is None:
             d = self.deltas[platform_id] = PlatformStats(platform_id=platform_id)
@@ -557,10 +552,6 @@ class StatisticsUpdate:
             d.amount_hist[bucket] = d.amount_hist.get(bucket, 0) + 1
 
     def apply(self) -> None:
-        if self.stats is None:
-            return
-        from weiquan.platforms import rating
-
         stats = self.stats
         for platform in Platform.objects.filter(pk__in=self.stale):
             stats.recompute(platform)

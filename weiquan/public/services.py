@@ -12,9 +12,8 @@ delete. Only the consumer withdraws; the text goes, the anonymous count stays.
 from __future__ import annotations
 
 import hashlib
-import re
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -29,7 +28,11 @@ from weiquan.cases.models import PROBLEM_TYPES, Case
 from weiquan.domain.facts import CaseFileError
 from weiquan.domain.masking import mask, names_in, personal_values
 from weiquan.domain.taxonomy import TYPES, demand_label
+from weiquan.platforms import stats
+from weiquan.platforms.linking import link_case as registry_link
+from weiquan.platforms.linking import name_key as registry_key
 from weiquan.platforms.models import Platform, PlatformAlias
+from weiquan.platforms.validation import domain_or_none
 from weiquan.public.models import CollectiveComplaint, PublicComplaint, PublicComplaintQuerySet
 from weiquan.public.signals import complaint_published
 
@@ -47,72 +50,21 @@ class PublishError(Exception):
         self.message, self.status = message, status  # status: what the API answers (409: wrong state)
 
 
-# --- hooks into the platform registry and statistics (another module; absent during development) ------------------
-
-
-def _noop(*args: Any, **kwargs: Any) -> None:
-    return None
-
-
-def stats_hook(name: str) -> Callable[..., Any]:
-    """``weiquan.platforms.stats.<name>`` if it exists, else a no-op; call it inside the changing transaction."""
-    try:
-        from weiquan.platforms import stats
-    except ImportError:
-        return _noop
-    return getattr(stats, name, _noop)
+# --- the platform registry and its statistics --------------------------------------------------------------------
 
 
 def domain_key(value: str) -> str | None:
     """A domain as the registry stores it (example.com from "https://www.Example.com/x"), or None."""
-    try:
-        from weiquan.platforms.validation import domain_or_none
-    except ImportError:
-        value = re.sub(r"^[a-z][a-z0-9+.-]*://", "", (value or "").strip().lower())
-        host = re.split(r"[/?#:]", value, maxsplit=1)[0].strip(".").removeprefix("www.")
-        return host if "." in host else None
     return domain_or_none(value)
 
 
 def name_key(value: str) -> str:
     """A platform or merchant name as the registry matches it (case, width, spaces, punctuation folded)."""
-    try:
-        from weiquan.platforms.linking import name_key as registry_key
-    except ImportError:
-        return re.sub(r"[\s\W_]+", "", (value or "").casefold())[:253]
     return registry_key(value)
 
 
 def link_case(case: Case) -> Platform | None:
-    try:
-        from weiquan.platforms.linking import link_case as registry_link
-    except ImportError:
-        return _link_case_fallback(case)
     return registry_link(case)
-
-
-def _link_case_fallback(case: Case) -> Platform | None:
-    """Until the registry's linking exists: find by domain, name, merchant name; else register the platform."""
-    keys = [
-        ("domain", domain_key(case.platform_domain) or ""),
-        ("merchant", name_key(case.platform_merchant_name)),
-        ("name", name_key(case.platform_name)),
-    ]
-    keys = [(k, v) for k, v in keys if v]
-    if not keys:
-        return None
-    alias = PlatformAlias.objects.select_related("platform").filter(
-        kind__in=[k for k, _v in keys], value__in=[v for _k, v in keys]
-    )
-    found = {(a.kind, a.value): a.platform for a in alias}
-    platform = next((found[k].active for k in keys if k in found), None)
-    if platform is None:
-        platform = Platform.objects.create(name=case.platform_name.strip() or keys[0][1])
-        for kind, value in keys:
-            PlatformAlias.objects.get_or_create(kind=kind, value=value, defaults={"platform": platform})
-    Case.objects.filter(pk=case.pk).update(platform=platform)
-    case.platform = platform
-    return platform
 
 
 # --- the masked copy --------------------------------------------------------------------------------------------
@@ -244,10 +196,10 @@ def moderate(
             c.published_at = now
         c.save()
         if approve:
-            stats_hook("on_published")(c)
+            stats.on_published(c)
             transaction.on_commit(lambda: complaint_published.send(sender=PublicComplaint, complaint=c))
         elif taking_down:
-            stats_hook("on_unpublished")(c)
+            stats.on_unpublished(c)
         if c.case_id is not None:
             c.case.log(
                 "public_approved" if approve else "public_rejected",
@@ -278,7 +230,7 @@ def withdraw(complaint: PublicComplaint, actor: Any) -> PublicComplaint:
         c.pseudonym = c.title = c.story = c.demands = ""
         c.save()
         if was_published:
-            stats_hook("on_withdrawn")(c)
+            stats.on_withdrawn(c)
         c.case.log("public_withdrawn", {"complaint": str(c.public_id), "was_published": was_published}, actor)
     return c
 
@@ -313,7 +265,7 @@ def confirm(
         c.consumer_confirmed, c.consumer_rating = confirmed, rating
         c.save(update_fields=["consumer_confirmed", "consumer_rating"])
         if previous != confirmed:
-            stats_hook("on_confirmed")(c, confirmed, previous)
+            stats.on_confirmed(c, confirmed, previous)
         case = c.case
         c.case.log(
             "public_confirmed",

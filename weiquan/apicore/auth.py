@@ -17,7 +17,7 @@ from ninja.security import HttpBearer
 
 from weiquan.accounts import ratelimit
 from weiquan.accounts.models import ApiToken, Profile
-from weiquan.api.errors import ApiError, invalid
+from weiquan.apicore.errors import ApiError, invalid
 from weiquan.cases.models import Case, case_for_owner
 
 # last_used_at is for "when was this token last used", not an audit log: writing it on every request would take
