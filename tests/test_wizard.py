@@ -428,6 +428,8 @@ def test_a_visitor_signs_up_on_the_last_screen_in_one_tap(client):
     case = Case.objects.get(owner__username="erin")
     assert r["Location"] == reverse("case_detail", args=[case.public_id])
     assert case.order_no == "KM20261120001" and case.contacts.count() == 1
+    page = client.get(r["Location"])  # and stays logged in: the plan opens, not the login page
+    assert page.status_code == 200 and "KM20261120001" in page.content.decode()
 
 
 def test_a_wrong_sign_up_on_the_last_screen_keeps_the_evidence_and_stores_no_password(

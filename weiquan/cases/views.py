@@ -97,7 +97,7 @@ def wizard(request: HttpRequest, step: int) -> HttpResponse:
                     context = {**draft.context(step, form, show_errors=True), "signup": signup}
                     return render(request, "cases/wizard.html", context)
                 user = signup.save()
-                login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+                login(request, user)  # the one configured backend: the visitor stays logged in
             return _finish(request, draft)
     context = draft.context(step, form, show_errors=post is not None)
     if signup is not None:
