@@ -159,7 +159,9 @@ def test_the_seed_story_reaches_a_copied_12315_text(browser, browser_context_arg
     for label, value in expected.items():
         assert copied[label] == value, (label, copied.get(label))
     facts = copied["事实与理由"]
-    assert facts.startswith("本人于2026年11月20日在某某卡盟（kameng-example.com）购买游戏点卡，通过支付宝付款100.00元")
+    assert facts.startswith(
+        "本人于2026年11月20日在某某卡盟（kameng-example.com）购买游戏点卡，通过支付宝付款100.00元"
+    )
     assert "答复称“概不退换”" in facts and "请市场监督管理部门依法处理。" in facts
     assert "【" not in "".join(copied.values())  # slots and tips stay outside the copied text
     # Still missing: asked on the page, not pasted.

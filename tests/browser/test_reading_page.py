@@ -57,6 +57,7 @@ def test_consumer_confirms_the_payee_read_from_a_bill(
     page.get_by_label("密码").fill("kami-refund-2026!")
     page.get_by_role("button", name="登录").click()
     page.goto(f"{live_server.url}/cases/{case.public_id}/")
+    page.locator("#evidence > summary").click()  # the evidence section is folded below the next step
     page.get_by_role("link", name="识别截图 · 导入聊天记录 · 网页取证").click()
     page.get_by_role("link", name="查看并确认").click()
 
