@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
 import pytest
@@ -112,6 +113,50 @@ def test_docs_rejects_an_unknown_format(capsys, tmp_path):
     assert code == 2
     assert "odt" in err
     assert not any(tmp_path.iterdir())
+
+
+def test_docs_writes_the_other_formats_and_says_why_when_a_pdf_cannot_be_made(capsys, tmp_path, monkeypatch):
+    monkeypatch.setitem(sys.modules, "pylopdf_fonts_zh_cn", None)  # the font package missing: no PDF here
+    code, out, err = run(
+        capsys, "docs", SEED, "--out", str(tmp_path), "--format", "txt,pdf", "--today", "2026-11-25"
+    )
+    assert code == 2
+    names = {p.name for p in tmp_path.iterdir()}
+    assert {"12315.txt", "heimao.txt", "evidence-list.txt"} <= names
+    assert not [n for n in names if n.endswith(".pdf")]  # no half-written PDF left behind
+    assert str(tmp_path / "12315.txt") in out.splitlines()
+    first = err.splitlines()[0]  # one line for one reason, naming each file it stopped
+    assert first.startswith("未生成「") and "「12315.pdf」" in first and "「heimao.pdf」" in first
+    assert first.endswith(
+        "：这台电脑上暂时无法生成 PDF 文件（Python 包 pylopdf-fonts-zh-cn 未安装或缺少 Noto SC 字体文件）"
+    )
+    assert "个文件已写出" in err
+    assert "Traceback" not in err and "Error" not in err
+
+
+def test_docs_names_a_document_too_long_for_a_pdf_and_writes_the_rest(capsys, tmp_path, monkeypatch):
+    from weiquan.domain import render
+
+    monkeypatch.setattr(render, "PDF_MAX_CHARS", 300)  # the seed's 12315 text is longer than this
+    code, out, err = run(
+        capsys, "docs", SEED, "--out", str(tmp_path), "--format", "txt,pdf", "--today", "2026-11-25"
+    )
+    assert code == 2
+    assert (tmp_path / "12315.txt").stat().st_size > 0
+    assert not (tmp_path / "12315.pdf").exists()
+    assert "「12315.pdf」" in err and "超过了 PDF 版本的上限 300 字" in err
+    assert "Traceback" not in err
+
+
+def test_docs_asked_only_for_pdfs_that_cannot_be_made_points_to_the_other_formats(
+    capsys, tmp_path, monkeypatch
+):
+    monkeypatch.setitem(sys.modules, "pylopdf_fonts_zh_cn", None)
+    code, out, err = run(
+        capsys, "docs", SEED, "--out", str(tmp_path), "--format", "pdf", "--today", "2026-11-25"
+    )
+    assert code == 2 and out == ""
+    assert "没有写出任何文件" in err and "--format txt,docx" in err
 
 
 def test_workdays_add_across_national_day(capsys):

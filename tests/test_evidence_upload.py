@@ -403,3 +403,20 @@ def test_cleanup_removes_old_temp_files_and_unreferenced_blobs_only(alice_case, 
     assert not stale_temp.exists() and not store.path(orphan_sha).exists()
     assert fresh_temp.exists() and store.path(young_sha).exists() and store.path(kept.sha256).exists()
     assert "已删除临时文件 1 个、无引用的证据文件 1 个" in out.getvalue()
+
+
+def test_a_multipart_body_without_a_boundary_is_a_chinese_400_and_stores_nothing(
+    alice_client, alice_case, settings
+):
+    body = multipart(alice_case, png())
+    before = alice_case.events.count()
+    response = alice_client.generic(
+        "POST", reverse("evidence_upload", args=[alice_case.public_id]), body, "multipart/form-data"
+    )
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert "上传的表单格式不正确" in page and "文件未保存" in page
+    assert (
+        f'href="{reverse("case_detail", args=[alice_case.public_id])}#evidence"' in page
+    )  # back to the case
+    assert_nothing_stored(alice_case, settings, before)

@@ -138,6 +138,23 @@ def test_knew_harm_at_9999_does_not_break_the_case(alice_client, alice_case, api
     assert any(d["id"] == "limitation" and d["date"].startswith("2029") for d in p["deadlines"])
 
 
+def test_a_value_to_correct_is_told_at_the_top_of_the_case_page_next_to_the_next_step(
+    alice_client, alice_case
+):
+    old_row_contact(alice_case, at=dt.datetime(9999, 12, 31, tzinfo=dt.UTC), promise="3个工作日内")
+    page = alice_client.get(f"/cases/{alice_case.public_id}/").content.decode()
+    top = page[page.index('id="to-correct"') : page.index('id="next"')]  # above the next step, not folded
+    assert "<details" not in top
+    assert "第2条联系记录" in top and "日期超出合理范围" in top and "请在联系记录里点“更正”修改" in top
+    assert 'href="#history"' in top  # one tap to the contact list where 更正 is
+    assert page.index('id="to-correct"') < page.index('id="next"') < page.index('id="warnings"')
+
+
+def test_a_case_with_nothing_to_correct_has_no_correction_box(alice_client, alice_case):
+    page = alice_client.get(f"/cases/{alice_case.public_id}/").content.decode()
+    assert 'id="to-correct"' not in page and "先更正这些信息" not in page
+
+
 @pytest.mark.parametrize("promise", ["9999999个工作日内", "99999999999999999999小时内", "九百九十九个月内"])
 def test_a_stored_absurd_promise_does_not_break_the_case(alice_client, alice_case, api, promise):
     old_row_contact(alice_case, promise=promise)

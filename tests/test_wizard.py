@@ -1,4 +1,5 @@
-"""The five-screen case wizard: each screen's validation, nothing typed is ever lost, the case is made at the end."""
+"""The case wizard (story → type → platform and order → contacts and evidence): each screen's validation, a clear
+story skips the type screen, nothing typed is ever lost, the case is made at the end."""
 
 from __future__ import annotations
 
@@ -55,8 +56,11 @@ def go(client, step: int, data: dict, **extra):
     return client.post(url(step), {**data, **extra})
 
 
+LAST = {**REFUSED, **EVIDENCE}  # the last screen: contacts so far and evidence held
+
+
 def through(client, last: int) -> None:
-    screens = {1: {"story": STORY}, 2: {"problem_type": "invalid_code"}, 3: DETAILS, 4: REFUSED, 5: EVIDENCE}
+    screens = {1: {"story": STORY}, 2: {"problem_type": "invalid_code"}, 3: DETAILS, 4: LAST}
     for n in range(1, last + 1):
         r = go(client, n, screens[n])
         assert r.status_code == 302, (n, r.content.decode()[:2000])
@@ -78,10 +82,50 @@ def test_a_too_short_story_is_kept_with_its_message(client):
     assert "被骗了</textarea>" in html
 
 
-def test_a_story_moves_on_to_the_type(client):
+def test_a_clear_story_skips_the_type_screen_and_shows_the_type_where_it_can_be_changed(client):
     r = go(client, 1, {"story": STORY})
-    assert r["Location"] == url(2)
+    assert r["Location"] == url(3)
     assert client.session["case_wizard"]["classification"]["type"] == "invalid_code"
+    html = client.get(url(3)).content.decode()
+    line = re.search(r'<p class="type-line">(.*?)</p>', html, re.S).group(1)
+    assert "问题类型：<strong>卡密无效</strong>" in line
+    assert "卡密激活时显示已被使用" in line  # the words behind the suggestion
+    assert f'href="{url(2)}"' in line and ">改</a>" in line
+
+
+def test_a_clear_story_becomes_a_case_of_its_suggested_type(alice_client, alice):
+    go(alice_client, 1, {"story": STORY})
+    go(alice_client, 3, DETAILS)
+    go(alice_client, 4, LAST)
+    assert Case.objects.get(owner=alice).problem_type == "invalid_code"
+
+
+def test_the_type_changed_from_the_details_screen_sticks(alice_client, alice):
+    go(alice_client, 1, {"story": STORY})
+    page = alice_client.get(url(2)).content.decode()
+    assert re.search(r'value="invalid_code"[^>]*checked', page)  # the suggestion, ready to change
+    assert go(alice_client, 2, {"problem_type": "delayed_delivery"})["Location"] == url(3)
+    assert "问题类型：<strong>延迟发货</strong>" in alice_client.get(url(3)).content.decode()
+    # the story told again: a type they chose is never replaced by the suggestion
+    assert go(alice_client, 1, {"story": STORY})["Location"] == url(2)
+    go(alice_client, 3, DETAILS)
+    go(alice_client, 4, LAST)
+    assert Case.objects.get(owner=alice).problem_type == "delayed_delivery"
+
+
+def test_back_from_the_details_goes_to_the_story_when_the_type_was_taken_for_them(client):
+    go(client, 1, {"story": STORY})
+    assert go(client, 3, DETAILS, back="1")["Location"] == url(1)
+
+
+def test_an_unclear_story_after_a_clear_one_drops_the_suggestion_and_asks(client):
+    go(client, 1, {"story": STORY})
+    r = go(client, 1, {"story": "买了个东西，出了点问题，不知道该怎么办才好"})
+    assert r["Location"] == url(2)
+    assert client.get(url(3))["Location"] == url(2)  # the type is open again
+    page = client.get(url(2)).content.decode()
+    assert "付款后收到卡密、充值或服务了吗？" in page
+    assert not re.search(r'value="invalid_code"[^>]*checked', page)
 
 
 # --- screen 2 -----------------------------------------------------------------------------------------------------
@@ -169,79 +213,94 @@ def test_going_back_keeps_what_was_typed_even_if_invalid(client):
 
 
 def test_screens_cannot_be_skipped(client):
-    through(client, 1)
+    go(client, 1, {"story": STORY})
     r = client.get(url(4))
-    assert r["Location"] == url(2)
+    assert r["Location"] == url(3)
 
 
-# --- screen 4 -----------------------------------------------------------------------------------------------------
+def test_a_link_to_the_old_fifth_screen_leads_to_the_open_step(client):
+    go(client, 1, {"story": STORY})
+    assert client.get(url(4).replace("/4/", "/5/"))["Location"] == url(3)
 
 
-def test_no_contacts_is_fine(client):
-    through(client, 3)
+# --- screen 4: contacts and evidence ------------------------------------------------------------------------------
+
+
+def test_no_contacts_is_fine(alice_client, alice):
+    through(alice_client, 3)
     r = go(
-        client,
+        alice_client,
         4,
         {
             "contacts-TOTAL_FORMS": "1",
             "contacts-INITIAL_FORMS": "0",
             "contacts-0-channel": "platform_cs",
             "contacts-0-response": "refused",
+            **EVIDENCE,
         },
     )
-    assert r["Location"] == url(5)
+    case = Case.objects.get(owner=alice)
+    assert r["Location"] == reverse("case_detail", args=[case.public_id])
+    assert case.contacts.count() == 0 and case.evidence.count() == 3
 
 
 def test_a_contact_row_is_validated(client):
     through(client, 3)
-    row = {**REFUSED, "contacts-0-at_date": "", "contacts-0-response": "promised"}
+    row = {**LAST, "contacts-0-at_date": "", "contacts-0-response": "promised"}
     html = go(client, 4, row).content.decode()
     assert "请选择联系的日期" in html
     assert "对方答应了什么？写下原话或选一个期限" in html
     assert "卡密发出后概不退换" in html
+    assert re.search(r'value="payment_record"[^>]*checked', html)  # the evidence ticked stays ticked
+    assert not Case.objects.exists()
 
 
-def test_adding_a_row_keeps_the_first(client):
+def test_adding_a_row_keeps_the_first_and_the_evidence(client):
     through(client, 3)
-    r = go(client, 4, REFUSED, add_row="1")
+    r = go(client, 4, LAST, add_row="1")
     assert r.status_code == 302
     html = client.get(url(4)).content.decode()
     assert "第 2 次联系" in html
     assert "卡密发出后概不退换" in html
     assert 'name="contacts-TOTAL_FORMS" value="2"' in html
+    assert re.search(r'value="cs_chat"[^>]*checked', html)
 
 
 def test_a_deleted_row_is_dropped(client):
     through(client, 3)
     two = {
-        **REFUSED,
+        **LAST,
         "contacts-TOTAL_FORMS": "2",
         "contacts-1-at_date": "2026-11-21",
         "contacts-1-channel": "12315",
         "contacts-1-response": "pending",
         "contacts-1-DELETE": "on",
     }
-    assert go(client, 4, two).status_code == 302
+    assert go(client, 4, two).status_code == 302  # to the sign-up, with the draft kept
     assert client.session["case_wizard"]["raw"]["4"]["contacts-TOTAL_FORMS"] == ["1"]
 
 
-# --- screen 5 and the end -----------------------------------------------------------------------------------------
-
-
 def test_evidence_is_grouped_as_the_seed_groups_it(client):
-    through(client, 4)
-    html = client.get(url(5)).content.decode()
-    assert html.index("交易凭证") < html.index("沟通记录") < html.index("问题证明")
-    assert "卡密失效截图" in html and "关键" in html
+    through(client, 3)
+    html = client.get(url(4)).content.decode()
+    evidence = html[html.index('id="evidence"') :]
+    assert evidence.index("交易凭证") < evidence.index("沟通记录") < evidence.index("问题证明")
+    assert "卡密失效截图" in evidence and "关键" in evidence
+    assert html.index('id="contacts"') < html.index('id="evidence"')  # one screen: contacts, then evidence
 
 
 def test_unknown_evidence_is_refused(client):
-    through(client, 4)
-    assert "请从列表里勾选" in go(client, 5, {"kinds": ["selfie"]}).content.decode()
+    through(client, 3)
+    html = go(client, 4, {**REFUSED, "kinds": ["selfie"]}).content.decode()
+    assert "请从列表里勾选" in html
+    assert "卡密发出后概不退换" in html  # the contact typed on the same screen is kept
+
+
+# --- the end ------------------------------------------------------------------------------------------------------
 
 
 def test_finishing_creates_the_case_through_the_case_file(alice_client, alice):
-    through(alice_client, 5)
+    through(alice_client, 4)
     case = Case.objects.get(owner=alice)
     assert case.problem_type == "invalid_code"
     assert case.amount == Decimal("100.00")
@@ -256,15 +315,15 @@ def test_finishing_creates_the_case_through_the_case_file(alice_client, alice):
 
 
 def test_the_last_step_redirects_to_the_plan(alice_client, alice):
-    through(alice_client, 4)
-    r = go(alice_client, 5, EVIDENCE)
+    through(alice_client, 3)
+    r = go(alice_client, 4, LAST)
     case = Case.objects.get(owner=alice)
     assert r["Location"] == reverse("case_detail", args=[case.public_id])
 
 
 def test_a_visitor_signs_up_at_the_end_and_keeps_every_answer(client, django_user_model):
-    through(client, 4)
-    r = go(client, 5, EVIDENCE)
+    through(client, 3)
+    r = go(client, 4, LAST)
     assert r["Location"] == reverse("signup")
     assert not Case.objects.exists()
     assert "注册后会立即保存" in client.get(reverse("signup")).content.decode()
@@ -277,7 +336,7 @@ def test_a_visitor_signs_up_at_the_end_and_keeps_every_answer(client, django_use
 
 
 def test_a_visitor_may_log_in_instead(client, alice):
-    through(client, 5)
+    through(client, 4)
     r = client.post(reverse("login"), {"username": "alice", "password": "alice-secret-pw-2026"})
     case = Case.objects.get(owner=alice)
     assert r["Location"] == reverse("case_detail", args=[case.public_id])
@@ -287,7 +346,7 @@ def test_choosing_other_sticks_even_when_the_story_suggests_a_type(alice_client,
     # The consumer rejected every suggestion: the planner must not re-guess the type they rejected.
     through(alice_client, 1)
     go(alice_client, 2, {"problem_type": "other"})
-    for n, data in ((3, DETAILS), (4, REFUSED), (5, EVIDENCE)):
+    for n, data in ((3, DETAILS), (4, LAST)):
         go(alice_client, n, data)
     case = Case.objects.get(owner=alice)
     assert case.problem_type == "other"
@@ -322,14 +381,12 @@ def test_the_name_before_a_domain_and_the_item_are_prefilled_from_the_story(clie
 def test_the_merchant_name_from_the_payment_bill_reaches_the_case(alice_client, alice):
     through(alice_client, 2)
     go(alice_client, 3, {**DETAILS, "platform_merchant_name": "某某网络科技有限公司"})
-    go(alice_client, 4, REFUSED)
-    go(alice_client, 5, EVIDENCE)
+    go(alice_client, 4, LAST)
     assert Case.objects.get(owner=alice).platform_merchant_name == "某某网络科技有限公司"
 
 
 def test_the_first_contact_is_prefilled_from_the_story(client):
     go(client, 1, {"story": DOMAIN_STORY})
-    go(client, 2, {"problem_type": "invalid_code"})
     go(client, 3, DETAILS)
     html = client.get(url(4)).content.decode()
     assert 'name="contacts-0-at_date" value="2026-11-20"' in html
@@ -339,19 +396,22 @@ def test_the_first_contact_is_prefilled_from_the_story(client):
 
 def test_a_consumer_who_never_contacted_customer_service_goes_on_without_a_date(alice_client, alice):
     go(alice_client, 1, {"story": DOMAIN_STORY})
-    go(alice_client, 2, {"problem_type": "invalid_code"})
     go(alice_client, 3, DETAILS)
-    r = go(alice_client, 4, {"contacts-TOTAL_FORMS": "1", "contacts-INITIAL_FORMS": "0"}, no_contact="1")
-    assert r["Location"] == url(5)
-    go(alice_client, 5, EVIDENCE)
-    assert Case.objects.get(owner=alice).contacts.count() == 0
+    # the story's prefilled contact removed in one tap; the evidence already ticked on the screen stays ticked
+    r = go(alice_client, 4, LAST, no_contact="1")
+    assert r["Location"] == url(4) + "#evidence"
+    html = alice_client.get(url(4)).content.decode()
+    assert 'name="contacts-TOTAL_FORMS" value="0"' in html and "概不退换" not in html
+    assert re.search(r'value="payment_record"[^>]*checked', html)
+    go(alice_client, 4, {"contacts-TOTAL_FORMS": "0", "contacts-INITIAL_FORMS": "0", **EVIDENCE})
+    case = Case.objects.get(owner=alice)
+    assert case.contacts.count() == 0 and case.evidence.count() == 3
 
 
 def test_a_day_without_a_time_stays_a_day(alice_client, alice):
     through(alice_client, 2)
     go(alice_client, 3, {**DETAILS, "paid_time": ""})
-    go(alice_client, 4, {**REFUSED, "contacts-0-at_time": ""})
-    go(alice_client, 5, EVIDENCE)
+    go(alice_client, 4, {**LAST, "contacts-0-at_time": ""})
     case = Case.objects.get(owner=alice)
     facts = case.facts()
     assert facts.paid_at_time_known is False and facts.paid_at.date() == dt.date(2026, 11, 20)
@@ -360,23 +420,23 @@ def test_a_day_without_a_time_stays_a_day(alice_client, alice):
 
 
 def test_a_visitor_signs_up_on_the_last_screen_in_one_tap(client):
-    through(client, 4)
-    html = client.get(url(5)).content.decode()
+    through(client, 3)
+    html = client.get(url(4)).content.decode()
     assert "保存案件：建一个账户" in html and 'name="password1"' in html
     pw = "kami-refund-2026!"
-    r = go(client, 5, {**EVIDENCE, "username": "erin", "password1": pw, "password2": pw})
+    r = go(client, 4, {**LAST, "username": "erin", "password1": pw, "password2": pw})
     case = Case.objects.get(owner__username="erin")
     assert r["Location"] == reverse("case_detail", args=[case.public_id])
     assert case.order_no == "KM20261120001" and case.contacts.count() == 1
+    page = client.get(r["Location"])  # and stays logged in: the plan opens, not the login page
+    assert page.status_code == 200 and "KM20261120001" in page.content.decode()
 
 
 def test_a_wrong_sign_up_on_the_last_screen_keeps_the_evidence_and_stores_no_password(
     client, django_user_model
 ):
-    through(client, 4)
-    r = go(
-        client, 5, {**EVIDENCE, "username": "erin", "password1": "kami-refund-2026!", "password2": "other"}
-    )
+    through(client, 3)
+    r = go(client, 4, {**LAST, "username": "erin", "password1": "kami-refund-2026!", "password2": "other"})
     assert r.status_code == 200
     assert not Case.objects.exists() and not django_user_model.objects.filter(username="erin").exists()
     html = r.content.decode()
@@ -387,9 +447,23 @@ def test_a_wrong_sign_up_on_the_last_screen_keeps_the_evidence_and_stores_no_pas
 
 
 def test_a_visitor_with_an_account_logs_in_from_the_last_screen(client, alice):
-    through(client, 4)
-    r = go(client, 5, EVIDENCE, have_account="1")
+    through(client, 3)
+    r = go(client, 4, LAST, have_account="1")
     assert r["Location"] == reverse("login")
     r = client.post(reverse("login"), {"username": "alice", "password": "alice-secret-pw-2026"})
     case = Case.objects.get(owner=alice)
     assert r["Location"] == reverse("case_detail", args=[case.public_id])
+
+
+def test_a_draft_from_the_five_screen_wizard_keeps_its_evidence(client):
+    through(client, 3)
+    session = client.session
+    draft = session["case_wizard"]
+    draft["raw"]["4"] = {k: [v] for k, v in REFUSED.items()}
+    draft["raw"]["5"] = {"kinds": ["order_screenshot", "cs_chat"]}
+    draft["done"] = [1, 2, 3, 4, 5]
+    session["case_wizard"] = draft
+    session.save()
+    html = client.get(url(4)).content.decode()
+    assert re.search(r'value="cs_chat"[^>]*checked', html)
+    assert "卡密发出后概不退换" in html

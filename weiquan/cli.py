@@ -97,7 +97,7 @@ def cmd_docs(args: argparse.Namespace) -> int:
     from weiquan.domain.documents import DOCUMENT_KINDS, build_document
     from weiquan.domain.escalation import plan
     from weiquan.domain.facts import load_case
-    from weiquan.domain.render import write_documents
+    from weiquan.domain.render import RenderError, pdf_unavailable_reason, write_documents
 
     formats = [f.strip() for f in args.format.split(",") if f.strip()]
     bad = [f for f in formats if f not in FORMATS]
@@ -113,10 +113,35 @@ def cmd_docs(args: argparse.Namespace) -> int:
         )
         for k in kinds
     ]
-    paths = write_documents(docs, Path(args.out), formats)
-    for p in paths:
-        print(p)
-    return 0
+    failed: list[tuple[str, str]] = []
+    written = 0
+    no_pdf = pdf_unavailable_reason() if "pdf" in formats else None
+    for doc in docs:
+        for fmt in formats:
+            if fmt == "pdf" and no_pdf:
+                failed.append((f"{doc.filename}.pdf", f"这台电脑上暂时无法生成 PDF 文件（{no_pdf}）"))
+                continue
+            try:
+                paths = write_documents([doc], Path(args.out), [fmt])
+            except RenderError as exc:  # a plain Chinese reason; the other formats are still written
+                failed.append((f"{doc.filename}.{fmt}", str(exc)))
+                continue
+            written += len(paths)
+            for p in paths:
+                print(p)
+    reasons: dict[str, list[str]] = {}
+    for name, reason in failed:
+        reasons.setdefault(reason, []).append(f"「{name}」")
+    for reason, names in reasons.items():
+        print(f"未生成{'、'.join(names)}：{reason}", file=sys.stderr)
+    if failed and written:
+        print(
+            f"有 {len(failed)} 个文件没能生成，其余 {written} 个文件已写出（见上方列出的路径）。",
+            file=sys.stderr,
+        )
+    elif failed:
+        print("没有写出任何文件；可以改用 --format txt,docx 生成文本和 Word 版本。", file=sys.stderr)
+    return 2 if failed else 0
 
 
 def cmd_workdays(args: argparse.Namespace) -> int:

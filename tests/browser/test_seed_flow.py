@@ -1,4 +1,5 @@
-"""The seed's 100 元 invalid-code case, end to end in a phone-sized Chromium: sign up, five wizard screens,
+"""The seed's 100 元 invalid-code case, end to end in a phone-sized Chromium: sign up, the wizard (the type settled by
+the story, looked at and kept through its 改 link),
 upload a screenshot, see 12315 and 黑猫 as 现在就做, download the 12315 text.
 With WEIQUAN_UPDATE_DOCS=1 it refreshes docs/screenshot-case-page.png (the README's picture)."""
 
@@ -47,7 +48,10 @@ def test_seed_case_from_sign_up_to_the_12315_text(page, live_server, shots, tmp_
     page.screenshot(path=shots / "1-story.png", full_page=True)
     page.get_by_role("button", name="下一步").click()
 
-    # 2: the suggested type, with the words that suggested it highlighted in the story.
+    # 2: the story settles the type: the details screen names it, and its 改 link opens the type screen with the
+    # words that suggested it highlighted in the story.
+    expect(page.locator(".type-line")).to_contain_text("问题类型：卡密无效")
+    page.get_by_role("link", name="改问题类型").click()
     expect(page.locator(".story blockquote mark")).to_have_text("卡密激活时显示已被使用")
     expect(page.get_by_role("radio", name=re.compile("^卡密无效"))).to_be_checked()
     page.screenshot(path=shots / "2-type.png", full_page=True)
@@ -72,13 +76,11 @@ def test_seed_case_from_sign_up_to_the_12315_text(page, live_server, shots, tmp_
     page.get_by_label("你提的要求（可选）").fill("补发有效卡密或退款")
     page.get_by_label("对方怎么回应").select_option("refused")
     page.get_by_label("对方的答复（可选）").fill("卡密发出后概不退换")
-    page.screenshot(path=shots / "4-contacts.png", full_page=True)
-    page.get_by_role("button", name="下一步").click()
 
-    # 5: evidence held.
+    # ... and, on the same screen, the evidence held.
     for label in ("订单截图", "支付记录", "客服聊天记录"):
         page.get_by_role("checkbox", name=re.compile(f"^{label}")).check()
-    page.screenshot(path=shots / "5-evidence.png", full_page=True)
+    page.screenshot(path=shots / "4-contacts-evidence.png", full_page=True)
     page.get_by_role("button", name="生成维权计划").click()
 
     # The plan: 12315 next, 12315 and 黑猫 both 现在就做; the operator is untraceable (no company, no ICP record), so

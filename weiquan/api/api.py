@@ -32,7 +32,14 @@ from weiquan.api.schemas import (
     case_detail,
 )
 from weiquan.apicore import errors
-from weiquan.apicore.auth import AuthedRequest, bearer, check_signup_rate, create_account, issue_token, owned_case
+from weiquan.apicore.auth import (
+    AuthedRequest,
+    bearer,
+    check_signup_rate,
+    create_account,
+    issue_token,
+    owned_case,
+)
 from weiquan.apicore.errors import ApiError
 from weiquan.apicore.schemas import ERRORS, ErrorOut
 from weiquan.cases.models import Case, StateConflict

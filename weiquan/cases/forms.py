@@ -1,4 +1,5 @@
-"""Forms of the case wizard (five screens) and of the case page's "record what happened".
+"""Forms of the case wizard (four steps; contacts and evidence share the last screen) and of the case page's
+"record what happened".
 
 Every message is Chinese and sits next to its field. The wizard forms only check what a person can fix on that
 screen; the whole case file is validated once more by ``Case.create_from_case_file`` at the end, like the CLI.

@@ -62,8 +62,10 @@ def wizard_reset(request: HttpRequest) -> HttpResponse:
 
 def wizard(request: HttpRequest, step: int) -> HttpResponse:
     draft = wiz.Draft(request.session)  # the session's own draft: nobody else's data can be reached from here
-    if not 1 <= step <= wiz.LAST:
+    if step < 1:
         raise Http404
+    if step > wiz.LAST:  # the old five-screen wizard's evidence screen: part of the last step now
+        return redirect("wizard", min(draft.first_open_step(), wiz.LAST))
     if draft.first_open_step() < step:
         return redirect("wizard", draft.first_open_step())
     post = request.POST if request.method == "POST" else None
@@ -75,17 +77,17 @@ def wizard(request: HttpRequest, step: int) -> HttpResponse:
     if post is not None:
         draft.remember(step, post)
         if "back" in post:
-            return redirect("wizard", max(step - 1, 1))
-        if "no_contact" in post and step == 4:
-            draft.skip_contacts()
-            return redirect("wizard", 5)
-        if "add_row" in post and step == 4:
+            return redirect("wizard", draft.previous_step(step))
+        if "no_contact" in post and step == wiz.LAST:
+            draft.skip_contacts()  # the rows go; the evidence and the sign-up on the same screen are still to do
+            return redirect(reverse("wizard", args=[wiz.LAST]) + "#evidence")
+        if "add_row" in post and step == wiz.LAST:
             draft.add_row()
-            return redirect(reverse("wizard", args=[4]) + "#last-row")
+            return redirect(reverse("wizard", args=[wiz.LAST]) + "#last-row")
         if form.is_valid():
             draft.complete(step, form)
             if step < wiz.LAST:
-                return redirect("wizard", step + 1)
+                return redirect("wizard", draft.next_step(step))
             if "have_account" in post:
                 draft.mark_pending()
                 messages.info(request, _("登录后，你填的内容会立即保存成案件。"))
@@ -95,7 +97,7 @@ def wizard(request: HttpRequest, step: int) -> HttpResponse:
                     context = {**draft.context(step, form, show_errors=True), "signup": signup}
                     return render(request, "cases/wizard.html", context)
                 user = signup.save()
-                login(request, user, backend=settings.AUTHENTICATION_BACKENDS[0])
+                login(request, user)  # the one configured backend: the visitor stays logged in
             return _finish(request, draft)
     context = draft.context(step, form, show_errors=post is not None)
     if signup is not None:

@@ -1,8 +1,13 @@
-"""The case wizard's draft: what the person typed on each of the five screens, kept in their session.
+"""The case wizard's draft: what the person typed on each of the four steps, kept in their session.
+
+Steps: 1 the story, 2 the problem type, 3 platform and order, 4 contacts so far and evidence held (and, for a
+visitor, the sign-up). When the classifier is confident the type step is taken for them: it is filled with the
+suggestion and marked done, and step 3 shows the type with a link to change it — a clear story goes from the
+story to the details in one tap.
 
 Every POST is stored exactly as typed before it is validated, so nothing is lost when a field is wrong, when they
 go back a screen, or when they have to sign up first. The case row is created only at the very end, from a case
-file built out of the five screens, through ``Case.create_from_case_file`` (validated like the CLI's input).
+file built out of the four steps, through ``Case.create_from_case_file`` (validated like the CLI's input).
 """
 
 from __future__ import annotations
@@ -38,17 +43,42 @@ from weiquan.domain.questions import tree as question_tree
 from weiquan.domain.taxonomy import TYPES
 
 SESSION_KEY = "case_wizard"
-LAST = 5
+LAST = 4
 TITLES = {
     1: _("发生了什么？"),
     2: _("问题类型"),
     3: _("平台和订单"),
-    4: _("已经找过谁"),
-    5: _("手上的证据"),
+    4: _("找过谁，有什么证据"),
 }
-SHORT = {1: _("经过"), 2: _("类型"), 3: _("平台订单"), 4: _("联系记录"), 5: _("证据")}
-FORMS: dict[int, Any] = {1: StoryForm, 2: TypeForm, 3: DetailsForm, 4: ContactFormSet, 5: EvidenceForm}
+SHORT = {1: _("经过"), 2: _("类型"), 3: _("平台订单"), 4: _("联系和证据")}
 CONTACTS_PREFIX = "contacts"
+
+
+class ContactsAndEvidence:
+    """Step 4 on one screen: the contact rows so far (a formset) and the evidence held (a form), bound to the same
+    POST (their field names do not overlap: ``contacts-…`` and ``kinds``)."""
+
+    def __init__(
+        self,
+        data: QueryDict | MultiValueDict | None = None,
+        contact_initial: list[dict[str, Any]] | None = None,
+    ):
+        self.contacts = ContactFormSet(data, initial=contact_initial, prefix=CONTACTS_PREFIX)
+        self.evidence = EvidenceForm(data)
+
+    def is_valid(self) -> bool:
+        contacts_ok = self.contacts.is_valid()  # both validated, so both show their messages
+        return self.evidence.is_valid() and contacts_ok
+
+    @property
+    def errors(self) -> bool:
+        return bool(self.evidence.errors) or self.total_error_count() > 0
+
+    def total_error_count(self) -> int:
+        return self.contacts.total_error_count() + len(self.evidence.errors)
+
+
+FORMS: dict[int, Any] = {1: StoryForm, 2: TypeForm, 3: DetailsForm, 4: ContactsAndEvidence}
 # Never kept in the session: the buttons, and the passwords of the sign-up on the last screen.
 _CONTROL = {
     "csrfmiddlewaretoken",
@@ -72,6 +102,12 @@ class Draft:
     def __init__(self, session: SessionBase):
         self.session = session
         self.data: dict[str, Any] = session.get(SESSION_KEY) or {"raw": {}, "done": [], "pending": False}
+        old_evidence = self.data["raw"].pop(
+            "5", None
+        )  # a draft from the five-screen wizard: evidence joins step 4
+        if old_evidence is not None:
+            self.data["raw"].setdefault("4", {}).setdefault("kinds", old_evidence.get("kinds") or [])
+            self.data["done"] = [s for s in self.data["done"] if s <= LAST]
 
     def _save(self) -> None:
         self.session[SESSION_KEY] = self.data
@@ -85,6 +121,11 @@ class Draft:
 
     def first_open_step(self) -> int:
         return next((s for s in range(1, LAST + 1) if s not in self.data["done"]), LAST + 1)
+
+    @property
+    def type_was_suggested(self) -> bool:
+        """The type step was taken for them (a confident classification), not chosen on its screen."""
+        return bool(self.data.get("type_suggested"))
 
     @property
     def classification(self) -> dict[str, Any] | None:
@@ -104,15 +145,14 @@ class Draft:
         data = post if post is not None else self.raw(step)
         if step == 2 and data is not None:
             data = self._answer_questions(data)
-        kwargs: dict[str, Any] = {"prefix": CONTACTS_PREFIX} if step == 4 else {}
         if data is not None:
-            form = cls(data, **kwargs)
+            form = cls(data)
             return _silenced(form) if quiet else form
         if step == 4:
             # One row to start with, filled from the story when it tells of a contact; an untouched blank row is
-            # skipped, and "还没联系过" skips a filled one, so "nobody yet" needs no typing.
-            return cls(initial=[self._contact_suggestion()], **kwargs)
-        return cls(initial=self._suggestions(step), **kwargs)
+            # skipped, and "还没联系过" removes a filled one, so "nobody yet" needs no typing.
+            return ContactsAndEvidence(contact_initial=[self._contact_suggestion()])
+        return cls(initial=self._suggestions(step))
 
     def _answer_questions(self, data: QueryDict | MultiValueDict) -> QueryDict | MultiValueDict:
         """The type step: answers to the classifier's questions (fields ``answer-<question id>``) are added to the
@@ -179,13 +219,12 @@ class Draft:
     # --- writing -------------------------------------------------------------------------------------------------
 
     def skip_contacts(self) -> None:
-        """ "还没联系过": no contact rows, screen 4 done."""
-        self.data["raw"]["4"] = {
-            f"{CONTACTS_PREFIX}-TOTAL_FORMS": ["0"],
-            f"{CONTACTS_PREFIX}-INITIAL_FORMS": ["0"],
-        }
-        if 4 not in self.data["done"]:
-            self.data["done"].append(4)
+        """ "还没联系过": no contact rows; the evidence ticked on the same screen stays ticked."""
+        raw = self.data["raw"].setdefault("4", {})
+        for key in [k for k in raw if k.startswith(f"{CONTACTS_PREFIX}-")]:
+            del raw[key]
+        raw[f"{CONTACTS_PREFIX}-TOTAL_FORMS"] = ["0"]
+        raw[f"{CONTACTS_PREFIX}-INITIAL_FORMS"] = ["0"]
         self._save()
 
     def remember(self, step: int, post: QueryDict) -> None:
@@ -205,11 +244,43 @@ class Draft:
             story = form.cleaned_data["story"]
             self.data["classification"] = classify(story, today=today_in_china()).to_dict()
             self.data.pop("answers", None)  # a new story: its questions start again
+            self._suggest_type()
+        if step == 2:
+            self.data["type_suggested"] = False  # chosen (or confirmed) on its own screen: kept from now on
         if step == 4:
-            self.data["raw"]["4"] = _kept_rows(form)
+            kinds = self.data["raw"]["4"].get("kinds") or []
+            self.data["raw"]["4"] = {**_kept_rows(form.contacts), "kinds": kinds}
         if step not in self.data["done"]:
             self.data["done"].append(step)
         self._save()
+
+    def _suggest_type(self) -> None:
+        """A confident classification takes the type step for them (its screen stays one tap away); an unsure one,
+        or "other", leaves it open. A type they picked themselves is never replaced by a suggestion."""
+        if self.raw(2) is not None and not self.type_was_suggested:
+            return
+        c = self.classification or {}
+        if c.get("confident") and c.get("type") in TYPES:
+            self.data["raw"]["2"] = {"problem_type": [c["type"]]}
+            self.data["type_suggested"] = True
+            if 2 not in self.data["done"]:
+                self.data["done"].append(2)
+        elif self.type_was_suggested:  # the new story is unclear: the old suggestion goes, the questions come
+            self.data["raw"].pop("2", None)
+            self.data["type_suggested"] = False
+            self.data["done"] = [s for s in self.data["done"] if s != 2]
+
+    def next_step(self, step: int) -> int:
+        """Where "下一步" leads: the next step not taken for them."""
+        if step == 1 and self.type_was_suggested:
+            return 3
+        return step + 1
+
+    def previous_step(self, step: int) -> int:
+        """Where "上一步" leads: past a type step taken for them, back to the story (step 3 shows the type)."""
+        if step == 3 and self.type_was_suggested:
+            return 1
+        return max(step - 1, 1)
 
     def mark_pending(self) -> None:
         self.data["pending"] = True
@@ -227,16 +298,17 @@ class Draft:
         return form
 
     def case_file(self) -> dict[str, Any]:
-        """The case file (docs/case-file.md) of the five screens; StepInvalid names a screen to fix first."""
+        """The case file (docs/case-file.md) of the four steps; StepInvalid names a screen to fix first."""
         story = self._valid(1).cleaned_data["story"]
         problem_type = self._valid(2).cleaned_data["problem_type"]
         d = self._valid(3).cleaned_data
+        last = self._valid(4)
         contacts = [
             f.to_case_file()
-            for f in self._valid(4).forms
+            for f in last.contacts.forms
             if f.has_changed() and f.cleaned_data and not f.cleaned_data.get("DELETE")
         ]
-        kinds = self._valid(5).cleaned_data["kinds"]
+        kinds = last.evidence.cleaned_data["kinds"]
         data = {
             "description": story,
             "problem_type": problem_type,  # "other" sticks: the planner does not re-guess a rejected type
@@ -294,8 +366,21 @@ class Draft:
             )
             if ctx["questions"] and any(k.startswith(ANSWER_PREFIX) for k in getattr(form, "data", {})):
                 ctx["show_errors"] = False  # an answer that leads to the next question is no mistake
-        if step == 5:
-            field = form["kinds"]
+        if step == 3:
+            c = self.classification or {}
+            raw = self.raw(2)
+            ptype = raw.get("problem_type") if raw else None
+            labels = dict(TypeForm.base_fields["problem_type"].choices)  # type: ignore[attr-defined]
+            candidates = c.get("candidates") or []
+            ctx["problem_type_label"] = labels.get(ptype or "")
+            # the words behind a suggestion taken for them, so they can tell at a glance whether it fits
+            ctx["type_signals"] = (
+                _shown_signals(candidates[0]["signals"])[:2]
+                if self.type_was_suggested and candidates and candidates[0].get("type") == ptype
+                else []
+            )
+        if step == 4:
+            field = form.evidence["kinds"]
             options = list(field)
             ctx["evidence_groups"] = [
                 (label, [o for o in options if o.data["value"] in {k for k, _l in kinds}])
@@ -332,8 +417,12 @@ def _shown_signals(signals: list[str]) -> list[str]:
     return long or signals
 
 
-def _silenced(form: Form | BaseFormSet) -> Form | BaseFormSet:
+def _silenced(form: Any) -> Any:
     # Validate once, then drop the messages: the values are shown as typed, the errors only after "下一步".
+    if isinstance(form, ContactsAndEvidence):
+        _silenced(form.contacts)
+        _silenced(form.evidence)
+        return form
     forms = form.forms if isinstance(form, BaseFormSet) else [form]
     for f in forms:
         f.full_clean()
@@ -348,6 +437,8 @@ def _silenced(form: Form | BaseFormSet) -> Form | BaseFormSet:
 _CS_SAID = re.compile(
     r"客服(?:一直|只)?(?:说|称|回复|答复|表示|回)(?:[:：]\s*)?[“\"「]?([^，。,；;！!？?”\"」\n]{2,40})"
 )
+
+
 def _platform_name(story: str, extracted: str, domain: str) -> str:
     """The platform's name; when the classifier found only a domain, the name written before it, as in
     "某某卡盟(kameng-example.com)"."""

@@ -29,6 +29,9 @@ from weiquan.evidence.upload import evidence_uploads
 @csrf_exempt  # checked in _store_upload: the hashing upload handler must be in place before the CSRF check reads the body
 @require_POST
 def evidence_upload(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
+    from django.http.multipartparser import MultiPartParserError
+    from django.shortcuts import render
+
     case = case_for_owner(request.user, public_id)
     try:
         with evidence_uploads(request):
@@ -37,6 +40,10 @@ def evidence_upload(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
         messages.error(request, exc.message)
     except UnreadablePostError:  # the client went away mid-upload: nothing was stored and nobody is listening
         return HttpResponseBadRequest()
+    except MultiPartParserError:
+        # no boundary, a part header over Django's limit, a cut-off part: not a form we can read (as the API says)
+        message = _("上传的表单格式不正确（multipart 边界或分段头有误），文件未保存，请重新上传")
+        return render(request, "evidence/upload_error.html", {"case": case, "message": message}, status=400)
     return redirect("case_detail", public_id)
 
 

@@ -104,3 +104,9 @@ def for_consumer(text: str) -> str:
     from weiquan.cases.views import for_consumer as clean
 
     return str(clean(text))
+
+
+@register.filter
+def with_code(warnings: Iterable[dict[str, object]], code: str) -> list[dict[str, object]]:
+    """The plan warnings of one code, e.g. the stored values to correct ("fact_to_correct")."""
+    return [w for w in warnings or () if w.get("code") == code]
