@@ -75,6 +75,19 @@ def cross_validate(real: Sequence[tc.Row], hand: Sequence[tc.Row]) -> list[tuple
     return out
 
 
+def final_holdout(real: Sequence[tc.Row], hand: Sequence[tc.Row]) -> list[tuple[tc.Row, clf.Classification]]:
+    """Train on the development groups (+ hand-written texts, hyper-parameters by inner CV on them), classify the
+    set-aside quarter once."""
+    original = clf._model
+    try:
+        payload = tc.train([*hand, *(r for r in real if not tc.is_final(r.group))])
+        model = clf._model_from_payload(payload)
+        clf._model = lambda: model  # type: ignore[assignment]
+        return [(r, clf.classify(r.text)) for r in real if tc.is_final(r.group)]
+    finally:
+        clf._model = original  # type: ignore[assignment]
+
+
 def ok(row: tc.Row, predicted: str, lenient: bool) -> bool:
     return predicted == row.label or (lenient and predicted in row.alt)
 
@@ -226,8 +239,20 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     ap.add_argument("--errors", action="store_true", help="list misclassified real texts")
     ap.add_argument("--quick", action="store_true", help="skip the cross-validation")
+    ap.add_argument("--dev", action="store_true", help="grouped CV over the development groups only, then stop")
+    ap.add_argument("--final", action="store_true", help="train on the development groups, test the set-aside ones")
     args = ap.parse_args()
     real, hand = tc.all_rows()
+    if args.dev:
+        dev = [r for r in real if not tc.is_final(r.group)]
+        print(f"development groups only: grouped {OUTER_FOLDS}-fold CV over {len(dev)} real texts:")
+        report(cross_validate(dev, hand), args.errors)
+        return
+    if args.final:
+        res = final_holdout(real, hand)
+        print(f"set-aside groups: {len(res)} real texts, model trained on the others:")
+        report(res, args.errors)
+        return
     if not args.quick:
         print(f"grouped {OUTER_FOLDS}-fold cross-validation over {len(real)} real texts:")
         report(cross_validate(real, hand), args.errors)

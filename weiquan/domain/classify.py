@@ -590,6 +590,12 @@ class _LinearModel:
     confident: float  # the probability at or above which no question is asked
     branch: float  # the probability mass that lets the text answer a question of the tree by itself
     n_signals: int  # how many of the most telling features explain a decision
+    # how much lower the logit of "other" is when the lexicon finds nothing off-topic in the text
+    other_clean_offset: float = 0.0
+
+    @property
+    def other_index(self) -> int:
+        return self.labels.index(OTHER)
 
 
 @functools.cache
@@ -624,6 +630,7 @@ def _model_from_payload(payload: dict[str, Any]) -> _LinearModel:
         temperature=float(payload["temperature"]),
         confident=float(payload["decision"]["confident"]),
         branch=float(payload["decision"]["branch"]),
+        other_clean_offset=float(payload["decision"].get("other_clean_offset", 0.0)),
         n_signals=int(payload["decision"].get("n_signals", 4)),
     )
 
@@ -658,6 +665,10 @@ def _score(
         row = weights.get(f)
         if row is not None:
             z = [a + v * w for a, w in zip(z, row, strict=True)]
+    if view.other_raw <= 0 and model.other_clean_offset:
+        # no word places the story outside the taxonomy: "other" must win by more (the gate of train_classifier.py)
+        k = model.other_index
+        z[k] -= model.other_clean_offset
     t = model.temperature
     probs = _softmax([v / t for v in z])
     nc, wc, lc = model.ngram_contrast, model.word_contrast, model.contrast
