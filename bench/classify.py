@@ -239,8 +239,12 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     ap.add_argument("--errors", action="store_true", help="list misclassified real texts")
     ap.add_argument("--quick", action="store_true", help="skip the cross-validation")
-    ap.add_argument("--dev", action="store_true", help="grouped CV over the development groups only, then stop")
-    ap.add_argument("--final", action="store_true", help="train on the development groups, test the set-aside ones")
+    ap.add_argument(
+        "--dev", action="store_true", help="grouped CV over the development groups only, then stop"
+    )
+    ap.add_argument(
+        "--final", action="store_true", help="train on the development groups, test the set-aside ones"
+    )
     args = ap.parse_args()
     real, hand = tc.all_rows()
     if args.dev:

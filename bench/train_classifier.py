@@ -59,7 +59,7 @@ HAND_FILES = tuple(
         *(("classifier_thread",) if os.environ.get("WQ_THREAD", "1") == "1" else ()),
     )
 )
-C_GRID = (1.0, 3.0, 10.0, 30.0)
+C_GRID = tuple(float(x) for x in (os.environ.get("WQ_C_GRID") or "1,3,10,30").split(","))
 TEMPERATURES = (0.6, 0.8, 1.0, 1.25, 1.5, 2.0, 2.5, 3.0)
 CONFIDENT_GRID = (0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8, 0.85, 0.9, 0.95)
 CONFIDENT_TARGET = (
@@ -75,7 +75,7 @@ CLEAN_OFFSETS = (0.0, 0.25, 0.5, 0.75, 1.0, 1.5, 2.0) if os.environ.get("WQ_GATE
 OTHER_KEPT = 0.8  # margin above the 3-in-4 the classifier must keep
 N_SIGNALS = 4
 # experiment knobs (bench/classify.py --dev sets them from the environment; the defaults are what ships)
-CLASS_WEIGHT: str | None = os.environ.get("WQ_CLASS_WEIGHT") or None
+CLASS_WEIGHT: str | None = (os.environ.get("WQ_CLASS_WEIGHT") or "balanced").replace("none", "") or None
 REAL_WEIGHT = float(os.environ.get("WQ_REAL_WEIGHT") or REAL_WEIGHT)
 OTHER_KEPT = float(os.environ.get("WQ_OTHER_KEPT") or OTHER_KEPT)
 
