@@ -647,8 +647,11 @@ def _score(
     total = len(grams) + len(wset)
     x = 1.0 / math.sqrt(total) if total else 0.0
     ng, wr = model.ngram_rows, model.word_rows
-    rows = [r for g in grams if (r := ng.get(g)) is not None]
-    rows.extend(r for w in wset if (r := wr.get(w)) is not None)
+    # one look-up per n-gram and word; the contrast rows (a subset) are looked up only for those found
+    found_g = [(g, r) for g in grams if (r := ng.get(g)) is not None]
+    found_w = [(w, r) for w in wset if (r := wr.get(w)) is not None]
+    rows = [r for _g, r in found_g]
+    rows.extend(r for _w, r in found_w)
     z = list(model.intercept)
     if rows:
         z = [v + x * sum(col) for v, col in zip(z, zip(*rows, strict=True), strict=True)]
@@ -672,8 +675,8 @@ def _score(
     t = model.temperature
     probs = _softmax([v / t for v in z])
     nc, wc, lc = model.ngram_contrast, model.word_contrast, model.contrast
-    present = [("c", g, x, r) for g in grams if (r := nc.get(g)) is not None]
-    present.extend(("w", w, x, r) for w in wset if (r := wc.get(w)) is not None)
+    present = [("c", g, x, r) for g, _r in found_g if (r := nc.get(g)) is not None]
+    present.extend(("w", w, x, r) for w, _r in found_w if (r := wc.get(w)) is not None)
     present.extend(("L", f[2:], v, r) for f, v in lexf if (r := lc.get(f)) is not None)
     return probs, present
 
