@@ -169,6 +169,8 @@ class _Lexicon:
     other: _Group
     cs: _Group
     cs_threshold: float
+    developer: _Group
+    developer_threshold: float
     neg_cue: re.Pattern[str]
     rhetorical_cue: re.Pattern[str]
     rhetorical_suffix: re.Pattern[str]
@@ -305,6 +307,8 @@ def _lexicon() -> _Lexicon:
         other=_compile_group(raw["other"], macros, False),
         cs=_compile_group(raw["cs_runaround"], macros, False),
         cs_threshold=float(raw["cs_runaround"]["threshold"]),
+        developer=_compile_group(raw["developer"], macros, False),
+        developer_threshold=float(raw["developer"]["threshold"]),
         neg_cue=re.compile(str(neg["pattern"])),
         rhetorical_cue=re.compile(f"(?:{neg['rhetorical_cues']})"),
         rhetorical_suffix=re.compile(f"(?:{neg['rhetorical_suffix']})"),
@@ -1330,6 +1334,14 @@ def classify(
             candidates.append(Candidate(type=lab, score=round(p, 3), signals=signals))
     if chosen != OTHER and not any(c.type == chosen for c in candidates):
         chosen = OTHER  # every decision must be explained by words of the text
+    if (
+        chosen != OTHER
+        and other_hits
+        and _raw_score(_match_group(t, lex.developer, lex), lex) >= lex.developer_threshold
+    ):
+        chosen = (
+            OTHER  # a bug report about the software (traceback, 复现步骤, 版本 ...), even in a buyer's words
+        )
     # "other" is settled only by words that place the story outside the taxonomy (auto-renewal, physical goods ...):
     # a story too vague to name a type gets the questions instead
     confident = probs[chosen] >= model.confident and (chosen != OTHER or bool(other_hits))
