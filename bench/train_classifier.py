@@ -11,12 +11,20 @@ Training data (all in the repository, so CI can rebuild the model):
 * real complaints: bench/data/complaints-dev.jsonl (95 黑猫投诉 texts) and bench/data/complaints-dev2.jsonl (237
   GitHub-issue texts from 107 repositories), copied from the project's shared data (sources:
   bench/data/README-shared.md and complaints-dev2-SOURCES.md); input is title + text as a complaint page shows them;
-* hand-written complaints: tests/data/classifier_dev.jsonl and classifier_holdout{,2,3,4,5}.jsonl.
+* hand-written complaints: tests/data/classifier_dev.jsonl and classifier_holdout{,2,3,4,5}.jsonl, and
+  tests/data/classifier_thread.jsonl (62 short texts in the style of issue-thread comments and developers' bug
+  reports, hand-written on 2026-12-04 before the second round's measurements; not copies or paraphrases of the
+  development data).
+
+Labels weigh alike in total (balanced class weights, decided by grouped CV over the development groups: see
+bench/classify.py). WQ_CLASS_WEIGHT=none, WQ_REAL_WEIGHT, WQ_OTHER_KEPT, WQ_C_GRID, WQ_THREAD=0, WQ_GATE=0 in the
+environment change the recipe for experiments (bench/classify.py --dev); the checked-in model uses the defaults.
 
 What is chosen by grouped cross-validation over the training data only (real texts grouped by source repository,
 黑猫 texts by record; hand-written texts always on the training side, never scored): the regularisation C and the temperature that calibrates the
-probabilities (log loss of the out-of-fold real texts), how much to lower the logit of "other" (most real problem
-texts right while OTHER_KEPT of the real off-topic ones stay "other"), the probability at which the classifier is
+probabilities (log loss of the out-of-fold real texts), how much to lower the logit of "other" for every text and by how much
+more when the lexicon finds no off-topic word in it (the gate: most real problem texts right while OTHER_KEPT of the
+real off-topic ones stay "other"), the probability at which the classifier is
 confident enough to ask no question (the lowest at which out-of-fold real texts are right at least CONFIDENT_TARGET
 of the time) and the probability mass at which the story answers a question of the tree by itself (BRANCH_TARGET). bench/classify.py calls ``train`` inside an outer grouped cross-validation, so what it
 reports was never tuned on.
