@@ -4,6 +4,8 @@ off-topic complaints stay "other", how often it asks questions, 售后推诿 det
     uv run python bench/classify.py            # everything (~1 min: the model is retrained 5 times)
     uv run python bench/classify.py --errors   # also list every misclassified real text
     uv run python bench/classify.py --quick    # 售后推诿, extraction and throughput only (no retraining)
+    uv run python bench/classify.py --dev      # grouped CV over the development groups only (decide changes here)
+    uv run python bench/classify.py --final    # train on the development groups, classify the set-aside quarter
 
 Protocol. The real complaints (bench/data/complaints-dev.jsonl, 95 黑猫投诉; bench/data/complaints-dev2.jsonl, 237
 GitHub-issue texts from 107 repositories) are split into 5 folds by source: a repository's texts never sit on both
@@ -13,13 +15,27 @@ threshold by an inner grouped cross-validation over those folds only; then the h
 pure-Python inference. Nothing reported here was tuned on: the test fold never takes part in any choice.
 "strict" = the label; "accepting label_alt" also counts an alternative the labeller named as acceptable.
 
-Result (2026-12-04, model of commit "Training reads the collectors' masks …"; per type strict / +alt, n):
-    delayed_delivery 48.9% / 60.0% (45)   fake_stock 0% / 0% (4)        invalid_code 69.0% / 82.8% (29)
-    service_shrink   43.8% / 68.8% (48)   fraud_runaway 60.6% / 73.2% (71)   data_leak 42.9% / 71.4% (7)
-    problem types 109/204 = 53.4% strict, 69.1% with label_alt (lexicon alone: 94/204 = 46.1% strict);
-    off-topic kept at "other" 97/128 = 75.8%; confident (no question) 62.7% of texts, right 87.5% of those.
-    Most misses are problems left at "other": short comments that only make sense inside their thread ("好几天上不去
-    了哟", "跑路了？telegram还能联系吗？"), and hard negatives (sellers' bug reports) that share the buyers' words.
+Second round (2026-12-04, helper classify2). Protocol: before any change, a fixed quarter of the source groups
+(train_classifier.is_final, by hash: 55 real texts) was set aside. Every change of this round was decided by grouped
+CV over the other 277 texts only (`--dev`); the set-aside quarter was then classified once (`--final`, model trained
+on the development groups). Tried on --dev (problem types strict / off-topic kept): round one 52.0% / 76.0%;
+hand-written thread-style texts 52.6% / 76.0%; balanced class weights 58.4% / 75.0%; real texts weighted 4 instead
+of 2: 54.3% / 75.0% alone, 59.5% / 73.1% with balanced weights (off-topic below target: rejected); balanced + thread
+texts + bug-report wording 57.8% / 75.0% (kept, with the gate below: its extra offset came out 0 in every fold;
+the developer rule changed nothing on --dev). C up to 100 and OTHER_KEPT 0.85 changed nothing.
+Set-aside quarter (--final, looked at once): problem types 24/31 = 77.4% strict, 83.9% with label_alt
+(delayed 3/4, invalid_code 2/4, service_shrink 5/8, fraud_runaway 14/14, data_leak 0/1), off-topic kept 18/24 = 75.0%
+— a small sample of few groups: the 5-fold figure below is the better estimate.
+Result (all 332 texts, this command; the hyper-parameters are still chosen by inner CV only, but this round's
+design choices were made on 5/6 of these texts; per type strict / +alt, n):
+    delayed_delivery 55.6% / 66.7% (45)   fake_stock 0% / 0% (4)        invalid_code 69.0% / 82.8% (29)
+    service_shrink   50.0% / 72.9% (48)   fraud_runaway 66.2% / 77.5% (71)   data_leak 42.9% / 57.1% (7)
+    problem types 119/204 = 58.3% strict, 72.5% with label_alt (round one: 53.4% / 69.1%);
+    off-topic kept at "other" 97/128 = 75.8%; confident (no question) 68.1% of texts, right 86.3% of those.
+    Most misses are still problems left at "other": short comments that only make sense inside their thread ("好几
+    天上不去了哟", "跑路了？telegram还能联系吗？" — a question, so the lexicon discounts 跑路), reports in an
+    app's own terms ("后台显示未支付", "没有收到带有激活码的邮件"), and 黑猫 texts about physical goods labelled
+    as problems (少发货, 空包裹). Off-topic texts taken for problems talk like buyers (退款没到账, 激活码过期).
     售后推诿 (lexicon, not trained): precision 87.5%, recall 61.4% on 332 real texts.
 Throughput varies with the load of the machine; the CPU-second rate is the one-core figure.
 """
@@ -73,6 +89,19 @@ def cross_validate(real: Sequence[tc.Row], hand: Sequence[tc.Row]) -> list[tuple
     finally:
         clf._model = original  # type: ignore[assignment]
     return out
+
+
+def final_holdout(real: Sequence[tc.Row], hand: Sequence[tc.Row]) -> list[tuple[tc.Row, clf.Classification]]:
+    """Train on the development groups (+ hand-written texts, hyper-parameters by inner CV on them), classify the
+    set-aside quarter once."""
+    original = clf._model
+    try:
+        payload = tc.train([*hand, *(r for r in real if not tc.is_final(r.group))])
+        model = clf._model_from_payload(payload)
+        clf._model = lambda: model  # type: ignore[assignment]
+        return [(r, clf.classify(r.text)) for r in real if tc.is_final(r.group)]
+    finally:
+        clf._model = original  # type: ignore[assignment]
 
 
 def ok(row: tc.Row, predicted: str, lenient: bool) -> bool:
@@ -226,8 +255,24 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     ap.add_argument("--errors", action="store_true", help="list misclassified real texts")
     ap.add_argument("--quick", action="store_true", help="skip the cross-validation")
+    ap.add_argument(
+        "--dev", action="store_true", help="grouped CV over the development groups only, then stop"
+    )
+    ap.add_argument(
+        "--final", action="store_true", help="train on the development groups, test the set-aside ones"
+    )
     args = ap.parse_args()
     real, hand = tc.all_rows()
+    if args.dev:
+        dev = [r for r in real if not tc.is_final(r.group)]
+        print(f"development groups only: grouped {OUTER_FOLDS}-fold CV over {len(dev)} real texts:")
+        report(cross_validate(dev, hand), args.errors)
+        return
+    if args.final:
+        res = final_holdout(real, hand)
+        print(f"set-aside groups: {len(res)} real texts, model trained on the others:")
+        report(res, args.errors)
+        return
     if not args.quick:
         print(f"grouped {OUTER_FOLDS}-fold cross-validation over {len(real)} real texts:")
         report(cross_validate(real, hand), args.errors)

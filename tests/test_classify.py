@@ -304,6 +304,16 @@ def test_it_answers_other_instead_of_forcing_a_guess(text: str) -> None:
     assert c.category is None
 
 
+def test_a_bug_report_about_the_shop_software_is_other_and_says_why() -> None:
+    # a self-hoster's issue in a buyer's words: the order "does not deliver" because the program fails
+    report = "升级到 2.1 版本后后台订单一直不发货，报错如下：Traceback (most recent call last): File app.py"
+    c = classify(report)
+    assert c.type == OTHER
+    assert {"报错如下", "Traceback"} & set(c.other_signals)
+    # the same words without the bug-report wording stay a buyer's delivery problem
+    assert kind("付款两天了卡密还没发货，客服不回") == "delayed_delivery"
+
+
 def test_it_does_not_decide_on_one_weak_generic_word() -> None:
     c = classify("感觉有点坑人，不太满意")
     assert c.type == OTHER

@@ -169,6 +169,8 @@ class _Lexicon:
     other: _Group
     cs: _Group
     cs_threshold: float
+    developer: _Group
+    developer_threshold: float
     neg_cue: re.Pattern[str]
     rhetorical_cue: re.Pattern[str]
     rhetorical_suffix: re.Pattern[str]
@@ -305,6 +307,8 @@ def _lexicon() -> _Lexicon:
         other=_compile_group(raw["other"], macros, False),
         cs=_compile_group(raw["cs_runaround"], macros, False),
         cs_threshold=float(raw["cs_runaround"]["threshold"]),
+        developer=_compile_group(raw["developer"], macros, False),
+        developer_threshold=float(raw["developer"]["threshold"]),
         neg_cue=re.compile(str(neg["pattern"])),
         rhetorical_cue=re.compile(f"(?:{neg['rhetorical_cues']})"),
         rhetorical_suffix=re.compile(f"(?:{neg['rhetorical_suffix']})"),
@@ -590,6 +594,12 @@ class _LinearModel:
     confident: float  # the probability at or above which no question is asked
     branch: float  # the probability mass that lets the text answer a question of the tree by itself
     n_signals: int  # how many of the most telling features explain a decision
+    # how much lower the logit of "other" is when the lexicon finds nothing off-topic in the text
+    other_clean_offset: float = 0.0
+
+    @property
+    def other_index(self) -> int:
+        return self.labels.index(OTHER)
 
 
 @functools.cache
@@ -624,6 +634,7 @@ def _model_from_payload(payload: dict[str, Any]) -> _LinearModel:
         temperature=float(payload["temperature"]),
         confident=float(payload["decision"]["confident"]),
         branch=float(payload["decision"]["branch"]),
+        other_clean_offset=float(payload["decision"].get("other_clean_offset", 0.0)),
         n_signals=int(payload["decision"].get("n_signals", 4)),
     )
 
@@ -640,8 +651,11 @@ def _score(
     total = len(grams) + len(wset)
     x = 1.0 / math.sqrt(total) if total else 0.0
     ng, wr = model.ngram_rows, model.word_rows
-    rows = [r for g in grams if (r := ng.get(g)) is not None]
-    rows.extend(r for w in wset if (r := wr.get(w)) is not None)
+    # one look-up per n-gram and word; the contrast rows (a subset) are looked up only for those found
+    found_g = [(g, r) for g in grams if (r := ng.get(g)) is not None]
+    found_w = [(w, r) for w in wset if (r := wr.get(w)) is not None]
+    rows = [r for _g, r in found_g]
+    rows.extend(r for _w, r in found_w)
     z = list(model.intercept)
     if rows:
         z = [v + x * sum(col) for v, col in zip(z, zip(*rows, strict=True), strict=True)]
@@ -658,11 +672,15 @@ def _score(
         row = weights.get(f)
         if row is not None:
             z = [a + v * w for a, w in zip(z, row, strict=True)]
+    if view.other_raw <= 0 and model.other_clean_offset:
+        # no word places the story outside the taxonomy: "other" must win by more (the gate of train_classifier.py)
+        k = model.other_index
+        z[k] -= model.other_clean_offset
     t = model.temperature
     probs = _softmax([v / t for v in z])
     nc, wc, lc = model.ngram_contrast, model.word_contrast, model.contrast
-    present = [("c", g, x, r) for g in grams if (r := nc.get(g)) is not None]
-    present.extend(("w", w, x, r) for w in wset if (r := wc.get(w)) is not None)
+    present = [("c", g, x, r) for g, _r in found_g if (r := nc.get(g)) is not None]
+    present.extend(("w", w, x, r) for w, _r in found_w if (r := wc.get(w)) is not None)
     present.extend(("L", f[2:], v, r) for f, v in lexf if (r := lc.get(f)) is not None)
     return probs, present
 
@@ -1316,6 +1334,14 @@ def classify(
             candidates.append(Candidate(type=lab, score=round(p, 3), signals=signals))
     if chosen != OTHER and not any(c.type == chosen for c in candidates):
         chosen = OTHER  # every decision must be explained by words of the text
+    if (
+        chosen != OTHER
+        and other_hits
+        and _raw_score(_match_group(t, lex.developer, lex), lex) >= lex.developer_threshold
+    ):
+        chosen = (
+            OTHER  # a bug report about the software (traceback, 复现步骤, 版本 ...), even in a buyer's words
+        )
     # "other" is settled only by words that place the story outside the taxonomy (auto-renewal, physical goods ...):
     # a story too vague to name a type gets the questions instead
     confident = probs[chosen] >= model.confident and (chosen != OTHER or bool(other_hits))
