@@ -253,7 +253,25 @@ def capture(
     max_bytes: int = DEFAULT_MAX_BYTES,
     resolve: Callable[[str, int], list[str]] | None = None,
 ) -> CaptureResult:
-    """Capture ``url`` into the empty (or new) folder ``out``; CaptureError/CaptureUnavailable otherwise."""
+    """Capture ``url`` into the empty (or new) folder ``out``; CaptureError/CaptureUnavailable otherwise.
+
+    Playwright's sync API refuses to run in a thread whose asyncio loop is running (an ASGI server, or another
+    Playwright session in the same process), so the browser session always runs in a thread of its own.
+    """
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="capture") as pool:
+        return pool.submit(_capture, url, out, timeout=timeout, max_bytes=max_bytes, resolve=resolve).result()
+
+
+def _capture(
+    url: str,
+    out: Path,
+    *,
+    timeout: float,
+    max_bytes: int,
+    resolve: Callable[[str, int], list[str]] | None,
+) -> CaptureResult:
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise CaptureError(f"网址无效：{url}（请写完整的 http:// 或 https:// 网址）")
