@@ -37,7 +37,11 @@ def generate(n: int, seed: int = 20261125) -> list[dict]:
         paid = dt.datetime(2026, 1, 1, 10, tzinfo=dt.timezone(dt.timedelta(hours=8))) + dt.timedelta(
             days=rng.randrange(0, 320), minutes=rng.randrange(0, 600)
         )
-        platform = {"name": f"测试卡盟{i % 97}", "domain": f"km{i % 97}.example.com", "reachable": ptype != "fraud_runaway"}
+        platform = {
+            "name": f"测试卡盟{i % 97}",
+            "domain": f"km{i % 97}.example.com",
+            "reachable": ptype != "fraud_runaway",
+        }
         if rng.random() < 0.3:
             platform["company"] = f"某某网络科技有限公司{i % 13}"
         contacts = []
@@ -57,10 +61,19 @@ def generate(n: int, seed: int = 20261125) -> list[dict]:
                 c["promise"] = rng.choice(["24小时内处理", "3个工作日内", "明天"])
             contacts.append(c)
             t += dt.timedelta(days=rng.randrange(1, 20))
-        kinds = ["order_screenshot", "payment_record", "cs_chat", "error_recording", "platform_terms", "harassment_record"]
+        kinds = [
+            "order_screenshot",
+            "payment_record",
+            "cs_chat",
+            "error_recording",
+            "platform_terms",
+            "harassment_record",
+        ]
         cases.append(
             {
-                "description": STORIES[ptype].format(p=platform["name"], a=amount) if rng.random() < 0.5 else None,
+                "description": STORIES[ptype].format(p=platform["name"], a=amount)
+                if rng.random() < 0.5
+                else None,
                 "problem_type": ptype if rng.random() < 0.7 else None,
                 "amount": amount,
                 "paid_at": paid.isoformat(),
@@ -100,7 +113,9 @@ def main() -> None:
 
     for label, secs in (("plan()", plan_s), ("plan().to_dict()", full_s), ("parse_case()", parse_s)):
         ms = secs / n * 1000
-        print(f"{label:<18} {n / secs:9.0f} per s   {ms:.3f} ms each   ratio to 2 ms target: {ms / TARGET_MS:.2f}")
+        print(
+            f"{label:<18} {n / secs:9.0f} per s   {ms:.3f} ms each   ratio to 2 ms target: {ms / TARGET_MS:.2f}"
+        )
 
 
 if __name__ == "__main__":

@@ -13,11 +13,15 @@ from weiquan.domain.taxonomy import TYPES
 def main() -> None:
     cites = all_citations()
     by_conf = collections.Counter(c.confidence for c in cites)
-    print(f"citations: {len(cites)} ({', '.join(f'{k} {v}' for k, v in sorted(by_conf.items()))}); "
-          f"with a source: {sum(bool(c.source) for c in cites)}")
+    print(
+        f"citations: {len(cites)} ({', '.join(f'{k} {v}' for k, v in sorted(by_conf.items()))}); "
+        f"with a source: {sum(bool(c.source) for c in cites)}"
+    )
     print(f"problem types: {len(TYPES)}, each with {min(len(t.basis) for t in TYPES.values())}+ legal bases")
-    print(f"channels: {len(CHANNELS)}, with basis: {sum(bool(c.basis) for c in CHANNELS.values())}, "
-          f"with sources: {sum(bool(c.sources) for c in CHANNELS.values())}")
+    print(
+        f"channels: {len(CHANNELS)}, with basis: {sum(bool(c.basis) for c in CHANNELS.values())}, "
+        f"with sources: {sum(bool(c.sources) for c in CHANNELS.values())}"
+    )
     limits = [t for c in CHANNELS.values() for t in c.time_limits]
     print(f"channel time limits: {len(limits)}, citing a source: {sum(bool(t.citation) for t in limits)}")
     rules = load("rules")["complaint_rules"]

@@ -27,11 +27,15 @@ def test_the_case_page_plan_equals_the_cli_plan(alice_case):
     web = alice_case.plan(today).to_dict()
     cli = plan(load_case("examples/seed-invalid-code.json"), today).to_dict()
     assert web["next_action"] == cli["next_action"]
-    assert [(s["channel"], s["status"]) for s in web["steps"]] == [(s["channel"], s["status"]) for s in cli["steps"]]
+    assert [(s["channel"], s["status"]) for s in web["steps"]] == [
+        (s["channel"], s["status"]) for s in cli["steps"]
+    ]
 
 
 def test_every_change_extends_the_hash_chain(alice_case):
-    alice_case.add_contact(at=dt.datetime(2026, 11, 23, 10, tzinfo=dt.UTC), channel="12315", response="pending")
+    alice_case.add_contact(
+        at=dt.datetime(2026, 11, 23, 10, tzinfo=dt.UTC), channel="12315", response="pending"
+    )
     events = list(alice_case.events.all())
     assert [e.kind for e in events] == ["created", "contact"]
     assert events[0].prev_hash == ""
@@ -51,7 +55,9 @@ def test_log_entries_cannot_be_changed_or_deleted(alice_case):
 
 
 def test_recording_an_event_recomputes_the_next_reminder(alice_case):
-    alice_case.add_contact(at=dt.datetime(2026, 11, 23, 10, tzinfo=dt.UTC), channel="12315", response="pending")
+    alice_case.add_contact(
+        at=dt.datetime(2026, 11, 23, 10, tzinfo=dt.UTC), channel="12315", response="pending"
+    )
     alice_case.refresh_from_db()
     # 12315 acceptance deadline 2026-12-02 → reminder on the working day before, 09:00 Beijing time.
     assert alice_case.next_reminder_at is not None

@@ -71,7 +71,12 @@ def test_a_bad_today_is_a_chinese_usage_error(capsys):
 
 def test_classify_json(capsys):
     code, out, _ = run(
-        capsys, "classify", "昨天在XX卡盟买了100元点卡,卡密显示已被使用,客服说不退", "--json", "--today", "2026-11-25"
+        capsys,
+        "classify",
+        "昨天在XX卡盟买了100元点卡,卡密显示已被使用,客服说不退",
+        "--json",
+        "--today",
+        "2026-11-25",
     )
     assert code == 0
     result = json.loads(out)

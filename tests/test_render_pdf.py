@@ -416,7 +416,9 @@ def test_serve_warns_the_operator_when_pdfs_are_unavailable(
     from weiquan import cli
 
     def no_server(monkeypatch: pytest.MonkeyPatch) -> None:
-        monkeypatch.setattr(BaseApplication, "run", lambda self: None)  # the warning comes before the server starts
+        monkeypatch.setattr(
+            BaseApplication, "run", lambda self: None
+        )  # the warning comes before the server starts
         monkeypatch.setattr(connections, "close_all", lambda: None)  # keep the test's database connection
 
     no_server(monkeypatch)

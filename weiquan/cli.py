@@ -434,8 +434,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("classify", help="判断一段投诉文字属于哪类问题")
     p.add_argument("text", nargs="?", help="投诉文字；- 表示从标准输入读取")
     p.add_argument("--json", action="store_true", help="输出 JSON")
-    p.add_argument("--batch", metavar="FILE.jsonl", help='逐行读取 {"id","text"}，逐行输出 JSON（- 为标准输入）')
-    p.add_argument("--today", help="解析\"昨天\"等相对日期所用的日期（YYYY-MM-DD）")
+    p.add_argument(
+        "--batch", metavar="FILE.jsonl", help='逐行读取 {"id","text"}，逐行输出 JSON（- 为标准输入）'
+    )
+    p.add_argument("--today", help='解析"昨天"等相对日期所用的日期（YYYY-MM-DD）')
     p.add_argument(
         "--answer",
         action="append",
@@ -458,7 +460,9 @@ def build_parser() -> argparse.ArgumentParser:
     w.add_argument("date", help="起算日 YYYY-MM-DD（当天不计入）")
     w.add_argument("n", type=int, help="工作日数")
     w.add_argument("--calendar-days", action="store_true", help="按自然日计算，末日遇休息日顺延")
-    w.add_argument("--consumer", action="store_true", help="你自己必须遵守的期限：调休安排未发布时按最早可能的日期")
+    w.add_argument(
+        "--consumer", action="store_true", help="你自己必须遵守的期限：调休安排未发布时按最早可能的日期"
+    )
     w.add_argument("--json", action="store_true")
     w.set_defaults(func=cmd_workdays)
 
@@ -487,7 +491,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_capture)
 
     p = sub.add_parser("stamp", help="加盖可信时间戳（RFC 3161，WEIQUAN_TSA_URL）：在文件旁写 .tsr")
-    p.add_argument("files", nargs="+", help="文件、证据包 ZIP 或网页取证目录（目录则为其 manifest.json 加盖）")
+    p.add_argument(
+        "files", nargs="+", help="文件、证据包 ZIP 或网页取证目录（目录则为其 manifest.json 加盖）"
+    )
     p.add_argument("--tsa", help="时间戳服务网址（默认 WEIQUAN_TSA_URL）")
     p.set_defaults(func=cmd_stamp)
 

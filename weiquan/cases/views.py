@@ -150,7 +150,9 @@ def case_detail(request: HttpRequest, public_id: UUID) -> HttpResponse:
     today = today_in_china()
     html = pagecache.get(pagecache.key(case, today))
     if html is None:
-        case = Case.objects.select_related("publication", "platform").get(pk=case.pk)  # the page's publication section
+        case = Case.objects.select_related("publication", "platform").get(
+            pk=case.pk
+        )  # the page's publication section
         context = _case_context(case, RecordForm(initial=_record_initial(case)), today)
         html = render_to_string(
             "cases/case_detail.html", {**context, **pagecache.slots(), "user": request.user}

@@ -716,7 +716,9 @@ def _odr_deadline(ctx: _Ctx) -> TrackedDeadline | None:
     first = ctx.p("12315").first
     if not ctx.facts.platform.odr or first is None or ctx.p("12315").state in ("resolved", "failed"):
         return None
-    return TrackedDeadline("12315_odr", ODR_LABEL, ctx.cal.add_workdays(first.at.date(), ODR_WORKDAYS), "12315")
+    return TrackedDeadline(
+        "12315_odr", ODR_LABEL, ctx.cal.add_workdays(first.at.date(), ODR_WORKDAYS), "12315"
+    )
 
 
 def _odr_step(ctx: _Ctx, step: Step) -> None:

@@ -120,7 +120,9 @@ def analyse(facts: CaseFacts, problem_type: str, *, court_considered: bool = Fal
     coverage: list[FactCoverage] = []
     missing: list[Gap] = []
     # A problem that fits no type still has to show the deal and that the platform was asked and did not help.
-    must_prove = get_type(problem_type).must_prove if problem_type in TYPES else ("contract_formed", "demand_ignored")
+    must_prove = (
+        get_type(problem_type).must_prove if problem_type in TYPES else ("contract_formed", "demand_ignored")
+    )
     for fact_id in must_prove:
         fact = data["facts"][fact_id]
         proven_by = tuple(fact["proven_by"])
@@ -135,10 +137,17 @@ def analyse(facts: CaseFacts, problem_type: str, *, court_considered: bool = Fal
         missing.append(_gap("payment_record", data["facts"]["payment_made"]["why"], "payment_made"))
 
     if facts.contacts_with("police") and "police_receipt" not in held_set:
-        missing.append(_gap("police_receipt", "报案后的回执证明你已报案，支付平台冻结资金、后续追赃都要用到。"))
+        missing.append(
+            _gap("police_receipt", "报案后的回执证明你已报案，支付平台冻结资金、后续追赃都要用到。")
+        )
     submitted = [c for ch in ("12315", "heimao", "alipay", "wechat_pay") for c in facts.contacts_with(ch)]
     if submitted and "complaint_receipt" not in held_set:
-        missing.append(_gap("complaint_receipt", "投诉编号和处理状态证明你已投诉、何时投诉，计算答复期限和升级时都要用到。"))
+        missing.append(
+            _gap(
+                "complaint_receipt",
+                "投诉编号和处理状态证明你已投诉、何时投诉，计算答复期限和升级时都要用到。",
+            )
+        )
 
     notes: list[str] = []
     fixation = data["fixation"]

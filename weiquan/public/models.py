@@ -74,11 +74,18 @@ class PublicComplaint(models.Model):
         ("rejected", "未通过审核"),
         ("withdrawn", "已撤回"),
     ]
-    PROGRESS = [("", "未受理"), ("accepted", "已受理"), ("processing", "处理中"), ("resolved", "平台称已解决")]
+    PROGRESS = [
+        ("", "未受理"),
+        ("accepted", "已受理"),
+        ("processing", "处理中"),
+        ("resolved", "平台称已解决"),
+    ]
 
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     # SET_NULL: a consumer may delete their private case; the published, masked copy and its counts remain.
-    case = models.OneToOneField(Case, null=True, blank=True, on_delete=models.SET_NULL, related_name="publication")
+    case = models.OneToOneField(
+        Case, null=True, blank=True, on_delete=models.SET_NULL, related_name="publication"
+    )
     platform = models.ForeignKey(Platform, on_delete=models.PROTECT, related_name="complaints")
     collective = models.ForeignKey(
         CollectiveComplaint, null=True, blank=True, on_delete=models.SET_NULL, related_name="members"
@@ -95,7 +102,9 @@ class PublicComplaint(models.Model):
     submitted_at = models.DateTimeField(default=timezone.now)
     published_at = models.DateTimeField(null=True, blank=True, db_index=True)
     moderated_at = models.DateTimeField(null=True, blank=True)
-    moderated_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    moderated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+    )
     moderation_note = models.CharField(max_length=300, blank=True)
     withdrawn_at = models.DateTimeField(null=True, blank=True)
 
@@ -113,7 +122,9 @@ class PublicComplaint(models.Model):
         ordering = ["-published_at", "-pk"]
         constraints = [
             models.UniqueConstraint(
-                fields=["source", "source_id"], condition=~models.Q(source=""), name="public_complaint_source_unique"
+                fields=["source", "source_id"],
+                condition=~models.Q(source=""),
+                name="public_complaint_source_unique",
             )
         ]
         indexes = [models.Index(fields=["platform", "status", "published_at"])]
