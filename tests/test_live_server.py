@@ -17,16 +17,11 @@ from pathlib import Path
 
 import pytest
 import requests
+from live_support import LiveServer
 
 ROOT = Path(__file__).parent.parent
 SEED = json.loads((ROOT / "examples" / "seed-invalid-code.json").read_text(encoding="utf-8"))
 PASSWORD = "live-server-pw-2026"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _env(data_dir: Path) -> dict[str, str]:
@@ -49,35 +44,9 @@ def weiquan(*args: str, data_dir: Path) -> subprocess.CompletedProcess[str]:
     )
 
 
-class Server:
+class Server(LiveServer):
     def __init__(self, data_dir: Path) -> None:
-        self.data_dir, self.port = data_dir, _free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "weiquan.cli", "serve", "--port", str(self.port)],
-            env=_env(data_dir),
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-        )
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline:
-            try:
-                if requests.get(self.url + "/healthz", timeout=5).status_code == 200:
-                    return
-            except requests.RequestException:  # not listening yet, or slow on a busy machine
-                time.sleep(0.2)
-        self.stop()
-        raise RuntimeError(
-            "weiquan serve did not start: " + (self.process.stdout.read() if self.process.stdout else "")
-        )
-
-    def stop(self) -> None:
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
+        super().__init__(_env(data_dir), data_dir)
 
     def signup(self, username: str) -> str:
         r = requests.post(

@@ -18,13 +18,13 @@ import re
 import socket
 import subprocess
 import sys
-import time
 import uuid
 import zipfile
 from pathlib import Path
 
 import pytest
 import requests
+from live_support import LiveServer, free_port
 from PIL import Image
 
 ROOT = Path(__file__).parent.parent
@@ -48,12 +48,6 @@ pytestmark = pytest.mark.skipif(
 )
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def shared(tmp_path_factory):
     """The services both machines share: a scratch PostgreSQL database, a Redis database, an S3 bucket."""
@@ -65,7 +59,7 @@ def shared(tmp_path_factory):
     with psycopg.connect(f"{PG}/postgres", autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{name}"')
     redis.Redis.from_url(REDIS).flushdb()
-    s3 = ThreadedMotoServer(ip_address="127.0.0.1", port=_free_port(), verbose=False)
+    s3 = ThreadedMotoServer(ip_address="127.0.0.1", port=free_port(), verbose=False)
     s3.start()
     host, port = s3.get_host_and_port()
     endpoint = f"http://{host}:{port}"
@@ -107,37 +101,7 @@ def shared(tmp_path_factory):
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-class Machine:
-    def __init__(self, env: dict[str, str], data_dir: Path) -> None:
-        self.env = {**env, "WEIQUAN_DATA_DIR": str(data_dir)}
-        self.data_dir, self.port = data_dir, _free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "weiquan.cli", "serve", "--port", str(self.port)],
-            env=self.env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-        )
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline:
-            try:
-                if requests.get(self.url + "/healthz", timeout=5).status_code == 200:
-                    return
-            except requests.RequestException:
-                time.sleep(0.3)
-        self.stop()
-        raise RuntimeError(
-            "weiquan serve did not start: " + (self.process.stdout.read() if self.process.stdout else "")
-        )
-
-    def stop(self) -> None:
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-
+class Machine(LiveServer):
     def run(self, *args: str) -> subprocess.Popen[str]:
         return subprocess.Popen(
             [sys.executable, "-m", "weiquan.cli", *args],

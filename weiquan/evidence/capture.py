@@ -32,6 +32,7 @@ from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
+from weiquan.domain.documents import sha256_file  # the project's one streamed file hash
 from weiquan.evidence.guard_proxy import GuardProxy
 
 CHINA_TZ = ZoneInfo("Asia/Shanghai")
@@ -86,14 +87,6 @@ def unavailable_message() -> str:
         "其他功能不受影响。安装 Debian 的 chromium（apt-get install chromium）后即可使用，"
         "或用 WEIQUAN_CHROMIUM 指定浏览器路径。"
     )
-
-
-def sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        while chunk := fh.read(1024 * 1024):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 @dataclass

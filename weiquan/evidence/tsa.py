@@ -23,6 +23,8 @@ from pathlib import Path
 
 from asn1crypto import cms, tsp, x509
 
+from weiquan.domain.documents import sha256_file
+
 TOKEN_SUFFIX = ".tsr"
 CONTENT_TYPE_QUERY = "application/timestamp-query"
 CONTENT_TYPE_REPLY = "application/timestamp-reply"
@@ -72,11 +74,7 @@ def token_path(path: Path) -> Path:
 
 
 def sha256_of(path: Path) -> bytes:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        while chunk := fh.read(1024 * 1024):
-            digest.update(chunk)
-    return digest.digest()
+    return bytes.fromhex(sha256_file(path))
 
 
 def build_request(digest: bytes, nonce: int) -> bytes:
